@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The whole test suite: static checks, the shared suite under Deno and under Bun,
+# and the suites that need workerd, Redis or Chromium. Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+mkdir -p .tmp
+passed=0
+failed=0
+log=.tmp/test-log
+: >"$log"
+
+step() { # name, command...: a check that counts as one test
+  local name=$1; shift
+  echo "== $name"
+  if "$@" >"$log.step" 2>&1; then
+    passed=$((passed + 1)); echo "ok   $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name"; tail -n 60 "$log.step"
+  fi
+}
+
+step "deno check" deno check mod.ts src/ tests/ bench/
+step "deno lint" deno lint
+step "deno fmt --check" deno fmt --check
+step "deno publish --dry-run" deno publish --dry-run --allow-dirty
+step "deno doc --lint mod.ts" deno doc --lint mod.ts
+
+echo "== deno test"
+deno test -A --no-check tests/ 2>&1 | tee .tmp/deno-test.out
+d_line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' .tmp/deno-test.out | tail -1)
+if [ -n "$d_line" ]; then
+  p=$(echo "$d_line" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
+  f=$(echo "$d_line" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
+  passed=$((passed + p)); failed=$((failed + f))
+else
+  echo "deno test printed no summary"; failed=$((failed + 1))
+fi
+
+echo "== bun test"
+bun test 2>&1 | tee .tmp/bun-test.out
+b_pass=$(grep -E '^ *[0-9]+ pass$' .tmp/bun-test.out | tail -1 | tr -dc 0-9)
+b_fail=$(grep -E '^ *[0-9]+ fail$' .tmp/bun-test.out | tail -1 | tr -dc 0-9)
+if [ -n "$b_pass" ]; then
+  passed=$((passed + b_pass)); failed=$((failed + ${b_fail:-0}))
+else
+  echo "bun test printed no summary"; failed=$((failed + 1))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,37 @@
+/**
+ * The one small interface every token-set store implements.
+ *
+ * @module
+ */
+
+/** Options of {@linkcode KVStore.put}. */
+export interface KVPutOptions {
+  /** Lifetime of the entry in seconds. Stores with a minimum TTL round up to it. */
+  ttlSeconds: number;
+}
+
+/**
+ * A key-value store for cached token sets: in-memory, Workers KV, Deno KV or
+ * Redis. Keys and values are opaque strings (the cache hashes keys and
+ * encrypts values before they reach a store).
+ *
+ * @example A store of your own
+ * ```ts
+ * import type { KVStore } from "./store.ts";
+ * const map = new Map<string, string>();
+ * const store: KVStore = {
+ *   get: (key) => Promise.resolve(map.get(key) ?? null),
+ *   put: (key, value) => Promise.resolve(void map.set(key, value)),
+ *   delete: (key) => Promise.resolve(void map.delete(key)),
+ * };
+ * await store.put("k", "v", { ttlSeconds: 60 });
+ * ```
+ */
+export interface KVStore {
+  /** The value under `key`, or `null` when there is none (or it expired). */
+  get(key: string): Promise<string | null>;
+  /** Store `value` under `key` for `options.ttlSeconds`. */
+  put(key: string, value: string, options: KVPutOptions): Promise<void>;
+  /** Remove the entry under `key`, if any. */
+  delete(key: string): Promise<void>;
+}

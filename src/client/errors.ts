@@ -1,0 +1,207 @@
+/**
+ * The one error family of authlite: every failure the client raises is an
+ * {@linkcode AuthLiteError} with a stable {@linkcode AuthLiteErrorCode}.
+ *
+ * @module
+ */
+
+/** The stable codes of {@linkcode AuthLiteError}; switch on `err.code`. */
+export type AuthLiteErrorCode =
+  | "ERR_HTTP"
+  | "ERR_NETWORK"
+  | "ERR_TIMEOUT"
+  | "ERR_BAD_REPLY"
+  | "ERR_BAD_SIGNATURE"
+  | "ERR_BAD_INPUT"
+  | "ERR_CONFIG"
+  | "ERR_INVALID_TOKEN_SET";
+
+/** Options shared by the constructors of every {@linkcode AuthLiteError}. */
+export interface AuthLiteErrorOptions {
+  /** The underlying failure, already scrubbed of secrets. */
+  cause?: unknown;
+}
+
+/**
+ * The base class of every error authlite throws.
+ *
+ * @example Switch on the code
+ * ```ts
+ * import { AuthLiteError } from "./errors.ts";
+ * try {
+ *   throw new AuthLiteError("ERR_CONFIG", "Missing option: orgId");
+ * } catch (err) {
+ *   if (err instanceof AuthLiteError && err.code === "ERR_CONFIG") {
+ *     // fix the configuration
+ *   }
+ * }
+ * ```
+ */
+export class AuthLiteError extends Error {
+  /** The stable code of this failure. */
+  readonly code: AuthLiteErrorCode;
+
+  /**
+   * @param code the stable code
+   * @param message a message that holds no secret and no token
+   * @param options the cause, if any
+   */
+  constructor(code: AuthLiteErrorCode, message: string, options?: AuthLiteErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = this.constructor.name;
+  }
+}
+
+/**
+ * The upstream answered with an HTTP status that is a failure.
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteHttpError } from "./errors.ts";
+ * const err = new AuthLiteHttpError(404, "/rbac/role", "Not found");
+ * console.assert(err.status === 404);
+ * ```
+ */
+export class AuthLiteHttpError extends AuthLiteError {
+  /** The HTTP status of the upstream reply. */
+  readonly status: number;
+  /** The endpoint path (never its query string). */
+  readonly endpoint: string;
+  /** A short excerpt of the reply body, with secrets and tokens removed. */
+  readonly bodyExcerpt: string;
+
+  /**
+   * @param status the HTTP status
+   * @param endpoint the path of the endpoint, without query
+   * @param bodyExcerpt a short, scrubbed excerpt of the body
+   * @param options the cause, if any
+   */
+  constructor(
+    status: number,
+    endpoint: string,
+    bodyExcerpt: string,
+    options?: AuthLiteErrorOptions,
+  ) {
+    super(
+      "ERR_HTTP",
+      `Upstream answered ${status}: ${endpoint}${bodyExcerpt ? `: ${bodyExcerpt}` : ""}`,
+      options,
+    );
+    this.status = status;
+    this.endpoint = endpoint;
+    this.bodyExcerpt = bodyExcerpt;
+  }
+}
+
+/**
+ * The upstream could not be reached, or did not answer in time (`code` is
+ * `ERR_NETWORK` or `ERR_TIMEOUT`).
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteNetworkError } from "./errors.ts";
+ * const err = new AuthLiteNetworkError("ERR_TIMEOUT", "/rbac/role", "Timed out after 10000 ms");
+ * console.assert(err.code === "ERR_TIMEOUT");
+ * ```
+ */
+export class AuthLiteNetworkError extends AuthLiteError {
+  /** The endpoint path (never its query string). */
+  readonly endpoint: string;
+
+  /**
+   * @param code `ERR_NETWORK` or `ERR_TIMEOUT`
+   * @param endpoint the path of the endpoint, without query
+   * @param detail what happened, with no secret
+   * @param options the cause, if any
+   */
+  constructor(
+    code: "ERR_NETWORK" | "ERR_TIMEOUT",
+    endpoint: string,
+    detail: string,
+    options?: AuthLiteErrorOptions,
+  ) {
+    super(code, `${detail}: ${endpoint}`, options);
+    this.endpoint = endpoint;
+  }
+}
+
+/**
+ * The upstream reply failed validation: wrong shape, malformed JSON, or a
+ * signature that does not verify (`code` is `ERR_BAD_REPLY` or
+ * `ERR_BAD_SIGNATURE`).
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteReplyError } from "./errors.ts";
+ * const err = new AuthLiteReplyError("ERR_BAD_SIGNATURE", "/api/user/me/data", "Signature does not verify");
+ * console.assert(err.code === "ERR_BAD_SIGNATURE");
+ * ```
+ */
+export class AuthLiteReplyError extends AuthLiteError {
+  /** The endpoint path (never its query string). */
+  readonly endpoint: string;
+
+  /**
+   * @param code `ERR_BAD_REPLY` or `ERR_BAD_SIGNATURE`
+   * @param endpoint the path of the endpoint, without query
+   * @param detail what was wrong, with no secret or token
+   * @param options the cause, if any
+   */
+  constructor(
+    code: "ERR_BAD_REPLY" | "ERR_BAD_SIGNATURE",
+    endpoint: string,
+    detail: string,
+    options?: AuthLiteErrorOptions,
+  ) {
+    super(code, `${detail}: ${endpoint}`, options);
+    this.endpoint = endpoint;
+  }
+}
+
+/**
+ * Bad input or configuration, raised before any request (`code` is
+ * `ERR_BAD_INPUT` or `ERR_CONFIG`).
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteInputError } from "./errors.ts";
+ * const err = new AuthLiteInputError("ERR_BAD_INPUT", "Missing argument: uid");
+ * console.assert(err.code === "ERR_BAD_INPUT");
+ * ```
+ */
+export class AuthLiteInputError extends AuthLiteError {
+  /**
+   * @param code `ERR_BAD_INPUT` or `ERR_CONFIG`
+   * @param message what is wrong, with no secret
+   * @param options the cause, if any
+   */
+  constructor(
+    code: "ERR_BAD_INPUT" | "ERR_CONFIG",
+    message: string,
+    options?: AuthLiteErrorOptions,
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * The token set is invalid: the access token is not valid and there is no
+ * refresh token, or the refresh failed. The user must log in again.
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteTokenSetError } from "./errors.ts";
+ * const err = new AuthLiteTokenSetError("Access token invalid and no refresh token: log in again");
+ * console.assert(err.code === "ERR_INVALID_TOKEN_SET");
+ * ```
+ */
+export class AuthLiteTokenSetError extends AuthLiteError {
+  /**
+   * @param message why, with no token
+   * @param options the cause, if any
+   */
+  constructor(message: string, options?: AuthLiteErrorOptions) {
+    super("ERR_INVALID_TOKEN_SET", message, options);
+  }
+}
