@@ -1,0 +1,135 @@
+/**
+ * Key derivation, keyed hashing and authenticated encryption of the token-set
+ * cache, with Web Crypto only (so it runs on Workers, Deno, Bun and Node).
+ *
+ * @module
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The keys derived from the organisation's secret. */
+export interface CacheKeys {
+  /** HMAC-SHA-256 key for store keys. */
+  mac: CryptoKey;
+  /** AES-256-GCM key for store values. */
+  aead: CryptoKey;
+}
+
+const SALT = encoder.encode("authlite token-set cache v1");
+
+/** Derive the HMAC key and the AES-GCM key from `secret` with HKDF-SHA-256. */
+export async function deriveKeys(secret: string): Promise<CacheKeys> {
+  const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, [
+    "deriveKey",
+  ]);
+  const hkdf = (info: string) => ({
+    name: "HKDF",
+    hash: "SHA-256",
+    salt: SALT,
+    info: encoder.encode(info),
+  });
+  const [mac, aead] = await Promise.all([
+    crypto.subtle.deriveKey(
+      hkdf("key names"),
+      ikm,
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      [
+        "sign",
+      ],
+    ),
+    crypto.subtle.deriveKey(hkdf("values"), ikm, { name: "AES-GCM", length: 256 }, false, [
+      "encrypt",
+      "decrypt",
+    ]),
+  ]);
+  return { mac, aead };
+}
+
+/** base64url without padding. */
+export function b64url(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Decode base64url (padding optional); `null` when it is not base64url. */
+export function fromB64url(text: string): Uint8Array<ArrayBuffer> | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+  const b64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
+  try {
+    const bin = atob(b64);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** The keyed hash of `text` (base64url of HMAC-SHA-256). */
+export async function mac(key: CryptoKey, text: string): Promise<string> {
+  return b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text))));
+}
+
+const VERSION = "v1";
+
+/**
+ * Encrypt `plaintext` with AES-GCM under a fresh random 96-bit IV, binding
+ * `aad` (the store key) so the value cannot be moved to another key.
+ * Output: `v1.<iv>.<ciphertext+tag>` in base64url.
+ */
+export async function seal(key: CryptoKey, plaintext: string, aad: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: encoder.encode(aad) },
+    key,
+    encoder.encode(plaintext),
+  );
+  return `${VERSION}.${b64url(iv)}.${b64url(new Uint8Array(ct))}`;
+}
+
+/**
+ * Decrypt and authenticate a value made by {@linkcode seal}. `null` when it
+ * is malformed, tampered with, moved from another key or sealed with another
+ * secret.
+ */
+export async function open(key: CryptoKey, sealed: string, aad: string): Promise<string | null> {
+  const parts = sealed.split(".");
+  if (parts.length !== 3 || parts[0] !== VERSION) return null;
+  const iv = fromB64url(parts[1] ?? "");
+  const ct = fromB64url(parts[2] ?? "");
+  if (iv === null || ct === null || iv.length !== 12 || ct.length < 16) return null;
+  try {
+    const pt = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv, additionalData: encoder.encode(aad) },
+      key,
+      ct,
+    );
+    return decoder.decode(pt);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The `exp` claim of a JWT in milliseconds, read without verifying it (the
+ * upstream verifies); `null` when the token is not a JWT or has no numeric `exp`.
+ */
+export function jwtExpiryMs(token: string): number | null {
+  const parts = token.split(".");
+  if (parts.length !== 3) return null;
+  const payload = fromB64url(parts[1] ?? "");
+  if (payload === null) return null;
+  try {
+    const claims: unknown = JSON.parse(decoder.decode(payload));
+    if (typeof claims !== "object" || claims === null) return null;
+    const exp = (claims as { exp?: unknown }).exp;
+    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,373 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { TokenSetCache } from "../src/cache/token_set_cache.ts";
+import { memoryStore } from "../src/cache/memory_store.ts";
+import { AuthLiteError, AuthLiteTokenSetError } from "../src/client/errors.ts";
+import { DEMO_ORG } from "../src/emulator/mod.ts";
+import { RecordingStore, startHarness } from "./_cache_harness.ts";
+
+const secretKey = DEMO_ORG.secretKey;
+
+describe("TokenSetCache against the emulator", () => {
+  test("validateTokenSet() makes zero upstream calls the second time", async () => {
+    const h = await startHarness();
+    try {
+      const cache = new TokenSetCache({
+        store: memoryStore({ now: h.now }),
+        secretKey,
+        now: h.now,
+      });
+      const s = h.session();
+      h.emulator.resetRequests();
+      const first = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.deepEqual(first, { state: true, access: s.accessToken, refresh: s.refreshToken });
+      assert.equal(h.calls().total, 1);
+      const second = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.deepEqual(second, first);
+      assert.equal(await cache.validateAccessToken(s.accessToken, h.upstream), true);
+      assert.equal(h.calls().total, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet() refreshes an expired access token once for 100 concurrent callers", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const cache = new TokenSetCache({
+        store: memoryStore({ now: h.now }),
+        secretKey,
+        now: h.now,
+      });
+      const s = h.session();
+      h.advance(300); // the access token has expired, the refresh token has not
+      h.emulator.resetRequests();
+      const results = await Promise.all(
+        Array.from(
+          { length: 100 },
+          () => cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream),
+        ),
+      );
+      assert.deepEqual(h.calls(), { validate: 1, refresh: 1, total: 2 });
+      const first = results[0];
+      assert.ok(first !== undefined);
+      assert.equal(first.state, false);
+      assert.notEqual(first.access, s.accessToken);
+      assert.notEqual(first.refresh, s.refreshToken);
+      for (const r of results) assert.deepEqual(r, first);
+      // The new pair is cached as valid: no further upstream call.
+      const again = await cache.validateTokenSet(
+        first.access,
+        first.refresh ?? undefined,
+        h.upstream,
+      );
+      assert.equal(again.state, true);
+      assert.deepEqual(h.calls(), { validate: 1, refresh: 1, total: 2 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet() hands the rotated pair to a caller arriving late with the old refresh token", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const cache = new TokenSetCache({
+        store: memoryStore({ now: h.now }),
+        secretKey,
+        now: h.now,
+      });
+      const s = h.session();
+      h.advance(300);
+      h.emulator.resetRequests();
+      const first = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      h.advance(5); // inside the 30 s grace window
+      const late = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.deepEqual(late, first);
+      assert.deepEqual(h.calls(), { validate: 1, refresh: 1, total: 2 });
+      assert.equal(cache.stats().graceHits, 1);
+      // After the grace window the old refresh token goes upstream again (and fails there).
+      h.advance(60);
+      await assert.rejects(cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream));
+      assert.equal(h.calls().refresh, 2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet() shares the grace window between processes through the store", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const shared = new RecordingStore();
+      const a = new TokenSetCache({ store: shared, secretKey, now: h.now });
+      const b = new TokenSetCache({ store: shared, secretKey, now: h.now });
+      const s = h.session();
+      h.advance(300);
+      h.emulator.resetRequests();
+      const fromA = await a.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      const fromB = await b.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.deepEqual(fromB, fromA);
+      assert.deepEqual(h.calls(), { validate: 1, refresh: 1, total: 2 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("forget() sends the next validation upstream", async () => {
+    const h = await startHarness();
+    try {
+      const cache = new TokenSetCache({
+        store: memoryStore({ now: h.now }),
+        secretKey,
+        now: h.now,
+      });
+      const s = h.session();
+      h.emulator.resetRequests();
+      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.equal(h.calls().validate, 1);
+      await cache.forget([s.accessToken, s.refreshToken]);
+      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.equal(h.calls().validate, 2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("forget() in one process reaches another process sharing the store", async () => {
+    const h = await startHarness();
+    try {
+      const shared = new RecordingStore();
+      const a = new TokenSetCache({ store: shared, secretKey, now: h.now });
+      const b = new TokenSetCache({ store: shared, secretKey, now: h.now, memoryLayer: false });
+      const s = h.session();
+      h.emulator.resetRequests();
+      await a.validateAccessToken(s.accessToken, h.upstream);
+      assert.equal(await b.validateAccessToken(s.accessToken, h.upstream), true);
+      assert.equal(h.calls().validate, 1); // b found a's entry in the store
+      await a.forget([s.accessToken]);
+      assert.equal(await b.validateAccessToken(s.accessToken, h.upstream), true);
+      assert.equal(h.calls().validate, 2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateAccessToken() serves from the in-process layer without touching the store", async () => {
+    const h = await startHarness();
+    try {
+      const shared = new RecordingStore();
+      const cache = new TokenSetCache({ store: shared, secretKey, now: h.now });
+      const other = new TokenSetCache({ store: shared, secretKey, now: h.now });
+      const s = h.session();
+      await cache.validateAccessToken(s.accessToken, h.upstream);
+      const before = shared.log.length;
+      for (let i = 0; i < 5; i++) await cache.validateAccessToken(s.accessToken, h.upstream);
+      assert.equal(shared.log.length, before);
+      assert.equal(cache.stats().memoryHits, 5);
+      // The in-process layer holds an entry only briefly (5 s by default):
+      // after that another process's forget() is seen.
+      await other.forget([s.accessToken]);
+      h.emulator.resetRequests();
+      assert.equal(await cache.validateAccessToken(s.accessToken, h.upstream), true);
+      assert.equal(h.calls().validate, 0);
+      h.advance(6);
+      assert.equal(await cache.validateAccessToken(s.accessToken, h.upstream), true);
+      assert.equal(h.calls().validate, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet() does not serve an expired entry", async () => {
+    const h = await startHarness();
+    try {
+      // A store that keeps entries for a long time (as Workers KV does, 60 s
+      // minimum): the expiry inside the value must still hold.
+      const shared = new RecordingStore();
+      const cache = new TokenSetCache({
+        store: shared,
+        secretKey,
+        now: h.now,
+        ttlSeconds: 10,
+        memoryLayer: false,
+      });
+      const s = h.session();
+      h.emulator.resetRequests();
+      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      h.advance(9);
+      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.equal(h.calls().validate, 1);
+      h.advance(2);
+      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.equal(h.calls().validate, 2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet() never caches beyond the access token's own expiry", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 20 });
+    try {
+      const shared = new RecordingStore();
+      const cache = new TokenSetCache({ store: shared, secretKey, now: h.now, ttlSeconds: 3600 });
+      const s = h.session();
+      h.emulator.resetRequests();
+      assert.equal(
+        (await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream)).state,
+        true,
+      );
+      h.advance(19);
+      assert.equal(
+        (await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream)).state,
+        true,
+      );
+      assert.equal(h.calls().total, 1);
+      h.advance(2); // past exp: upstream says invalid, the cache refreshes
+      const r = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      assert.equal(r.state, false);
+      assert.deepEqual(h.calls(), { validate: 2, refresh: 1, total: 3 });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet() throws AuthLiteTokenSetError for an invalid access token without refresh token", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 60 });
+    try {
+      const cache = new TokenSetCache({
+        store: memoryStore({ now: h.now }),
+        secretKey,
+        now: h.now,
+      });
+      const s = h.session();
+      h.advance(120);
+      await assert.rejects(
+        cache.validateTokenSet(s.accessToken, undefined, h.upstream),
+        AuthLiteTokenSetError,
+      );
+      assert.equal(await cache.validateAccessToken(s.accessToken, h.upstream), false);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("TokenSetCache with a failing store", () => {
+  for (const mode of ["throw", "hang", "garbage"] as const) {
+    test(
+      `validateTokenSet() degrades to upstream calls when the store ${
+        mode === "hang" ? "times out" : mode === "throw" ? "throws" : "returns garbage"
+      }`,
+      async () => {
+        const h = await startHarness();
+        try {
+          const store = new RecordingStore();
+          const events: string[] = [];
+          const cache = new TokenSetCache({
+            store,
+            secretKey,
+            now: h.now,
+            memoryLayer: false,
+            storeTimeoutMs: 20,
+            onError: (e) => events.push(`${e.operation}:${e.reason}`),
+          });
+          const s = h.session();
+          await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream); // cached
+          store.mode = mode;
+          h.emulator.resetRequests();
+          for (let i = 0; i < 3; i++) {
+            const r = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+            assert.equal(r.state, true);
+          }
+          assert.equal(h.calls().validate, 3);
+          const reason = mode === "hang" ? "timeout" : mode === "throw" ? "error" : "garbage";
+          assert.ok(events.includes(`get:${reason}`), events.join(","));
+          // An expired token is never "valid" because of the store: upstream says no, the set is refreshed.
+          h.advance(7200);
+          const r = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+          assert.equal(r.state, false);
+        } finally {
+          await h.close();
+        }
+      },
+    );
+  }
+
+  test("forget() reports a failing store through onError and does not throw", async () => {
+    const store = new RecordingStore();
+    store.mode = "throw";
+    const events: unknown[] = [];
+    const cache = new TokenSetCache({ store, secretKey, onError: (e) => events.push(e) });
+    await cache.forget(["a-token"]);
+    assert.equal(events.length, 2); // the access entry and the grace entry
+    assert.ok(!JSON.stringify(events).includes("a-token"));
+  });
+
+  test("validateTokenSet() survives an onError hook that throws", async () => {
+    const store = new RecordingStore();
+    store.mode = "throw";
+    const cache = new TokenSetCache({
+      store,
+      secretKey,
+      onError: () => {
+        throw new Error("Hook failed");
+      },
+    });
+    let calls = 0;
+    const upstream = {
+      validate: () => Promise.resolve(++calls > 0),
+      refresh: () => Promise.reject(new Error("Not used")),
+    };
+    assert.equal((await cache.validateTokenSet("t", "r", upstream)).state, true);
+    assert.equal(calls, 1);
+  });
+});
+
+describe("TokenSetCache options", () => {
+  test("new TokenSetCache() rejects a bad configuration with ERR_CONFIG", () => {
+    const store = memoryStore();
+    const bad: unknown[] = [
+      { store, secretKey: "" },
+      { store: {}, secretKey },
+      { store, secretKey, ttlSeconds: 0 },
+      { store, secretKey, graceSeconds: -1 },
+      { store, secretKey, storeTimeoutMs: Number.NaN },
+      { store: new RecordingStore(), secretKey, memoryLayer: { maxEntries: 0 } },
+    ];
+    for (const options of bad) {
+      assert.throws(
+        () => new TokenSetCache(options as ConstructorParameters<typeof TokenSetCache>[0]),
+        (err: unknown) => err instanceof AuthLiteError && err.code === "ERR_CONFIG",
+      );
+    }
+  });
+
+  test("validateTokenSet() rejects an empty token with ERR_BAD_INPUT before any call", async () => {
+    let calls = 0;
+    const upstream = {
+      validate: () => Promise.resolve(++calls > 0),
+      refresh: () => Promise.reject(new Error("Not used")),
+    };
+    const cache = new TokenSetCache({ store: memoryStore(), secretKey });
+    await assert.rejects(
+      cache.validateTokenSet("", undefined, upstream),
+      (err: unknown) => err instanceof AuthLiteError && err.code === "ERR_BAD_INPUT",
+    );
+    assert.equal(calls, 0);
+  });
+
+  test("validateTokenSet() passes an upstream outage through without caching it", async () => {
+    let calls = 0;
+    const upstream = {
+      validate: () => {
+        calls++;
+        return Promise.reject(new Error("Upstream down"));
+      },
+      refresh: () => Promise.reject(new Error("Not used")),
+    };
+    const cache = new TokenSetCache({ store: memoryStore(), secretKey });
+    await assert.rejects(cache.validateTokenSet("t", "r", upstream), /Upstream down/);
+    await assert.rejects(cache.validateTokenSet("t", "r", upstream), /Upstream down/);
+    assert.equal(calls, 2);
+  });
+});
