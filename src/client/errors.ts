@@ -42,6 +42,8 @@ export class AuthLiteError extends Error {
   readonly code: AuthLiteErrorCode;
 
   /**
+   * Create an {@linkcode AuthLiteError}.
+   *
    * @param code the stable code
    * @param message a message that holds no secret and no token
    * @param options the cause, if any
@@ -72,6 +74,8 @@ export class AuthLiteHttpError extends AuthLiteError {
   readonly bodyExcerpt: string;
 
   /**
+   * Create an {@linkcode AuthLiteHttpError}.
+   *
    * @param status the HTTP status
    * @param endpoint the path of the endpoint, without query
    * @param bodyExcerpt a short, scrubbed excerpt of the body
@@ -110,6 +114,8 @@ export class AuthLiteNetworkError extends AuthLiteError {
   readonly endpoint: string;
 
   /**
+   * Create an {@linkcode AuthLiteNetworkError}.
+   *
    * @param code `ERR_NETWORK` or `ERR_TIMEOUT`
    * @param endpoint the path of the endpoint, without query
    * @param detail what happened, with no secret
@@ -143,6 +149,8 @@ export class AuthLiteReplyError extends AuthLiteError {
   readonly endpoint: string;
 
   /**
+   * Create an {@linkcode AuthLiteReplyError}.
+   *
    * @param code `ERR_BAD_REPLY` or `ERR_BAD_SIGNATURE`
    * @param endpoint the path of the endpoint, without query
    * @param detail what was wrong, with no secret or token
@@ -172,6 +180,8 @@ export class AuthLiteReplyError extends AuthLiteError {
  */
 export class AuthLiteInputError extends AuthLiteError {
   /**
+   * Create an {@linkcode AuthLiteInputError}.
+   *
    * @param code `ERR_BAD_INPUT` or `ERR_CONFIG`
    * @param message what is wrong, with no secret
    * @param options the cause, if any
@@ -198,6 +208,8 @@ export class AuthLiteInputError extends AuthLiteError {
  */
 export class AuthLiteTokenSetError extends AuthLiteError {
   /**
+   * Create an {@linkcode AuthLiteTokenSetError}.
+   *
    * @param message why, with no token
    * @param options the cause, if any
    */

@@ -1,0 +1,174 @@
+/**
+ * The options of {@linkcode AuthLiteClient} and their validation.
+ *
+ * @module
+ */
+import type { KVStore } from "../cache/store.ts";
+import { AuthLiteInputError } from "./errors.ts";
+
+/** The hosted TrustAuthX API. */
+export const DEFAULT_BASE_URL = "https://api.trustauthx.com";
+/** The hosted TrustAuthX login widget. */
+export const DEFAULT_WIDGET_URL = "https://app.trustauthx.com";
+/** Default timeout of one request, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Default number of retries of an idempotent request. */
+export const DEFAULT_RETRIES = 2;
+/** Default clock tolerance when verifying signed replies, in seconds. */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+
+/** A `fetch` function: the global one, or one of your own (tests, proxies). */
+export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Options of the {@linkcode AuthLiteClient} constructor.
+ *
+ * Only `apiKey` and `secretKey` are required; `orgId` is needed by
+ * {@linkcode AuthLiteClient.generateUrl}, the role assignments and `client.roles`.
+ */
+export interface AuthLiteClientOptions {
+  /** The organisation's API key. */
+  apiKey: string;
+  /** The organisation's secret key: signs the API key and verifies signed replies. */
+  secretKey: string;
+  /** The organisation id (optional until an operation needs it). */
+  orgId?: string | undefined;
+  /** Base URL of the TrustAuthX API (default `https://api.trustauthx.com`). */
+  baseUrl?: string | undefined;
+  /** Origin of the login widget (default `https://app.trustauthx.com`). */
+  widgetUrl?: string | undefined;
+  /** The `fetch` to use (default the global `fetch`, looked up at call time). */
+  fetch?: FetchLike | undefined;
+  /** Timeout of each request in milliseconds (default 10 000). */
+  timeoutMs?: number | undefined;
+  /**
+   * How many times a GET is retried after a network error or a 502, 503 or
+   * 504 (default 2), with exponential backoff and jitter, or after the wait a
+   * `Retry-After` header asks for (up to 5 s; a longer one is not retried).
+   * Timeouts, 4xx replies and requests that change state are never retried.
+   */
+  retries?: number | undefined;
+  /** Clock tolerance in seconds when checking `exp`/`nbf` of signed replies (default 30). */
+  clockToleranceSeconds?: number | undefined;
+  /** Clock in milliseconds since the epoch (default `Date.now`); used to verify signed replies. */
+  now?: (() => number) | undefined;
+  /** A store in which validated token sets are cached (see `memoryStore()` and the others). */
+  tokenCache?: KVStore | undefined;
+}
+
+/** The options after validation, with every default applied. */
+export interface ResolvedOptions {
+  apiKey: string;
+  secretKey: string;
+  orgId: string | undefined;
+  baseUrl: URL;
+  widgetUrl: string;
+  fetch: FetchLike;
+  timeoutMs: number;
+  retries: number;
+  clockToleranceSeconds: number;
+  now: () => number;
+  tokenCache: KVStore | undefined;
+}
+
+function configError(message: string): AuthLiteInputError {
+  return new AuthLiteInputError("ERR_CONFIG", message);
+}
+
+function requireString(value: unknown, name: string): string {
+  if (typeof value !== "string" || value.trim() === "") {
+    throw configError(`Missing option: ${name}`);
+  }
+  return value;
+}
+
+function parseHttpUrl(value: unknown, name: string, fallback: string): URL {
+  if (value === undefined) return new URL(fallback);
+  if (typeof value !== "string") throw configError(`Invalid option: ${name} must be a URL`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw configError(`Invalid option: ${name} must be a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw configError(`Invalid option: ${name} must be an http or https URL`);
+  }
+  if (url.search !== "" || url.hash !== "") {
+    throw configError(`Invalid option: ${name} must have no query or fragment`);
+  }
+  url.pathname = url.pathname.replace(/\/+$/, "");
+  return url;
+}
+
+function nonNegativeNumber(
+  value: unknown,
+  name: string,
+  fallback: number,
+  integer: boolean,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw configError(
+      `Invalid option: ${name} must be a non-negative ${integer ? "integer" : "number"}`,
+    );
+  }
+  return value;
+}
+
+const globalFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+
+/**
+ * Validate the constructor options and apply the defaults.
+ *
+ * @param options what the caller gave
+ * @returns the resolved options
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when an option is missing or invalid
+ */
+export function resolveOptions(options: AuthLiteClientOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw configError("Missing options: apiKey and secretKey are required");
+  }
+  const apiKey = requireString(options.apiKey, "apiKey");
+  const secretKey = requireString(options.secretKey, "secretKey");
+  const orgId = options.orgId === undefined ? undefined : requireString(options.orgId, "orgId");
+  const baseUrl = parseHttpUrl(options.baseUrl, "baseUrl", DEFAULT_BASE_URL);
+  const widgetUrl = parseHttpUrl(options.widgetUrl, "widgetUrl", DEFAULT_WIDGET_URL);
+  if (options.fetch !== undefined && typeof options.fetch !== "function") {
+    throw configError("Invalid option: fetch must be a function");
+  }
+  if (options.now !== undefined && typeof options.now !== "function") {
+    throw configError("Invalid option: now must be a function");
+  }
+  const timeoutMs = nonNegativeNumber(options.timeoutMs, "timeoutMs", DEFAULT_TIMEOUT_MS, false);
+  if (timeoutMs === 0) throw configError("Invalid option: timeoutMs must be positive");
+  const store = options.tokenCache;
+  if (
+    store !== undefined &&
+    (typeof store !== "object" || store === null || typeof store.get !== "function" ||
+      typeof store.put !== "function" || typeof store.delete !== "function")
+  ) {
+    throw configError("Invalid option: tokenCache must be a KVStore (get, put, delete)");
+  }
+  return {
+    apiKey,
+    secretKey,
+    orgId,
+    baseUrl,
+    widgetUrl: widgetUrl.href.replace(/\/+$/, ""),
+    fetch: options.fetch ?? globalFetch,
+    timeoutMs,
+    retries: nonNegativeNumber(options.retries, "retries", DEFAULT_RETRIES, true),
+    clockToleranceSeconds: nonNegativeNumber(
+      options.clockToleranceSeconds,
+      "clockToleranceSeconds",
+      DEFAULT_CLOCK_TOLERANCE_SECONDS,
+      false,
+    ),
+    now: options.now ?? Date.now,
+    tokenCache: store,
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * HTTP to the upstream: one timeout per request, retries of idempotent GETs
+ * on network errors and 502/503/504 (with backoff and `Retry-After`), and
+ * errors that never carry a query string, a secret or a token.
+ *
+ * @module
+ */
+import { AuthLiteHttpError, AuthLiteNetworkError } from "./errors.ts";
+import type { FetchLike } from "./options.ts";
+import { excerpt, scrubError } from "./_scrub.ts";
+import { backoffMs, RETRYABLE_STATUSES, retryDelayMs } from "./_retry.ts";
+
+/** The HTTP methods the upstream uses. */
+export type HttpMethod = "GET" | "POST" | "DELETE";
+
+/** One request to the upstream. */
+export interface TransportRequest {
+  /** The method; only `GET` is ever retried. */
+  method: HttpMethod;
+  /** The endpoint path, e.g. `/rbac/role` (what errors show). */
+  path: string;
+  /** The query parameters, in order, credentials included. */
+  query: ReadonlyArray<readonly [string, string]>;
+  /** A JSON body, if any. */
+  body?: unknown;
+  /** Tokens and keys in this request, to keep out of errors. */
+  sensitive: readonly string[];
+  /** Failure statuses that are answers here (returned, not thrown), e.g. 401. */
+  answers?: readonly number[];
+}
+
+/** The upstream's reply, body read. */
+export interface TransportReply {
+  /** The HTTP status. */
+  status: number;
+  /** The reply headers. */
+  headers: Headers;
+  /** The body as text. */
+  text: string;
+}
+
+/** Options of {@linkcode Transport}. */
+export interface TransportOptions {
+  /** Base URL of the upstream; its path is a prefix of every endpoint path. */
+  baseUrl: URL;
+  /** The `fetch` to call. */
+  fetch: FetchLike;
+  /** Timeout of each try, in milliseconds. */
+  timeoutMs: number;
+  /** Retries of a GET. */
+  retries: number;
+  /** Secrets of the client (API key, secret key, signed key once known). */
+  secrets: () => readonly string[];
+  /** Called with the headers of every reply the upstream gives. */
+  onReply?: (headers: Headers) => void;
+  /** Wait (tests may shorten it; default a timer). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends requests to the upstream. */
+export class Transport {
+  #options: TransportOptions;
+
+  /**
+   * Create a transport.
+   *
+   * @param options where and how to send
+   */
+  constructor(options: TransportOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Send a request, retrying a GET when that is safe and useful.
+   *
+   * @param request what to send
+   * @returns the reply: a 2xx, or a status listed in `request.answers`
+   * @throws {AuthLiteHttpError} on any other status
+   * @throws {AuthLiteNetworkError} `ERR_NETWORK` or `ERR_TIMEOUT`
+   */
+  async send(request: TransportRequest): Promise<TransportReply> {
+    const url = this.#url(request);
+    const attempts = request.method === "GET" ? this.#options.retries + 1 : 1;
+    const sleep = this.#options.sleep ?? defaultSleep;
+    for (let attempt = 0;; attempt++) {
+      const last = attempt + 1 >= attempts;
+      let reply: TransportReply;
+      try {
+        reply = await this.#once(url, request);
+      } catch (err) {
+        if (!last && err instanceof AuthLiteNetworkError && err.code === "ERR_NETWORK") {
+          await sleep(backoffMs(attempt));
+          continue;
+        }
+        throw err;
+      }
+      this.#options.onReply?.(reply.headers);
+      const { status } = reply;
+      if ((status >= 200 && status < 300) || request.answers?.includes(status)) return reply;
+      if (!last && RETRYABLE_STATUSES.has(status)) {
+        const delay = retryDelayMs(attempt, reply.headers.get("retry-after"), Date.now());
+        if (delay !== undefined) {
+          await sleep(delay);
+          continue;
+        }
+      }
+      throw new AuthLiteHttpError(
+        status,
+        request.path,
+        excerpt(reply.text, this.#secrets(request)),
+      );
+    }
+  }
+
+  #secrets(request: TransportRequest): string[] {
+    return [...this.#options.secrets(), ...request.sensitive];
+  }
+
+  #url(request: TransportRequest): URL {
+    const url = new URL(this.#options.baseUrl.href);
+    url.pathname = `${this.#options.baseUrl.pathname.replace(/\/+$/, "")}${request.path}`;
+    for (const [name, value] of request.query) url.searchParams.append(name, value);
+    return url;
+  }
+
+  async #once(url: URL, request: TransportRequest): Promise<TransportReply> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#options.timeoutMs);
+    const headers: Record<string, string> = { accept: "application/json" };
+    const init: RequestInit = { method: request.method, headers, signal: controller.signal };
+    if (request.body !== undefined) {
+      headers["content-type"] = "application/json";
+      init.body = JSON.stringify(request.body);
+    }
+    // Race the signal too: an injected fetch may ignore it.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      controller.signal.addEventListener("abort", () => reject(new Error("Aborted")), {
+        once: true,
+      });
+    });
+    aborted.catch(() => {});
+    try {
+      const response = await Promise.race([this.#options.fetch(url.href, init), aborted]);
+      const text = await Promise.race([response.text(), aborted]);
+      return { status: response.status, headers: response.headers, text };
+    } catch (err) {
+      if (timedOut) {
+        throw new AuthLiteNetworkError(
+          "ERR_TIMEOUT",
+          request.path,
+          `Timed out after ${this.#options.timeoutMs} ms`,
+        );
+      }
+      throw new AuthLiteNetworkError("ERR_NETWORK", request.path, "Network failure", {
+        cause: scrubError(err, this.#secrets(request)),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
