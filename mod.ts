@@ -44,7 +44,13 @@
  */
 
 export { AuthLiteClient } from "./src/client/client.ts";
-export type { AuthLiteClientOptions, FetchLike } from "./src/client/options.ts";
+export type { AuthLiteClientOptions, FetchLike, TokenCacheTuning } from "./src/client/options.ts";
+export type {
+  MemoryLayerOptions,
+  TokenSetCacheErrorEvent,
+  TokenSetCacheOptions,
+  TokenSetCacheStats,
+} from "./src/cache/token_set_cache.ts";
 export type { Roles } from "./src/client/roles.ts";
 export type {
   Claims,

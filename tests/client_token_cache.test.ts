@@ -89,3 +89,31 @@ test("validateAccessToken() with tokenCache keeps tokens out of the store's keys
     assert.ok(seen.length > 0);
     for (const text of seen) assert.ok(!text.includes(s.accessToken.split(".")[2]!));
   }));
+
+test("validateTokenSet() with a failing tokenCache reports through tokenCacheOptions.onError and still answers", async () => {
+  const events: string[] = [];
+  const failing: KVStore = {
+    get: () => Promise.reject(new Error("store down")),
+    put: () => Promise.reject(new Error("store down")),
+    delete: () => Promise.reject(new Error("store down")),
+  };
+  const env = await startEmulator({
+    client: {
+      tokenCache: failing,
+      tokenCacheOptions: {
+        memoryLayer: false,
+        onError: (e) => events.push(`${e.operation}:${e.reason}`),
+      },
+    },
+  });
+  try {
+    const s = env.emu.session({ email: "ada@example.com" });
+    const check = await env.client.validateTokenSet(s.accessToken, s.refreshToken);
+    assert.deepEqual(check, { state: true, access: s.accessToken, refresh: s.refreshToken });
+    await env.client.validateTokenSet(s.accessToken, s.refreshToken);
+    assert.equal(count(env, VALIDATE), 2);
+    assert.ok(events.includes("get:error"), `events: ${events.join(",")}`);
+  } finally {
+    await env.close();
+  }
+});

@@ -109,6 +109,7 @@ export class AuthLiteClient {
     this.roles = Object.freeze(publicRoles);
     this.#upstream = tokenSetUpstream(this.#ctx);
     this.#cache = resolved.tokenCache === undefined ? undefined : new TokenSetCache({
+      ...resolved.tokenCacheOptions,
       store: resolved.tokenCache,
       secretKey: resolved.secretKey,
       now: resolved.now,

@@ -4,6 +4,7 @@
  * @module
  */
 import type { KVStore } from "../cache/store.ts";
+import type { TokenSetCacheOptions } from "../cache/token_set_cache.ts";
 import { AuthLiteInputError } from "./errors.ts";
 
 /** The hosted TrustAuthX API. */
@@ -54,7 +55,15 @@ export interface AuthLiteClientOptions {
   now?: (() => number) | undefined;
   /** A store in which validated token sets are cached (see `memoryStore()` and the others). */
   tokenCache?: KVStore | undefined;
+  /**
+   * Tuning of the token-set cache (lifetime, grace window, store timeout,
+   * in-process layer, an `onError` hook for store failures); used with `tokenCache`.
+   */
+  tokenCacheOptions?: TokenCacheTuning | undefined;
 }
+
+/** The options of the token-set cache that a client passes through (all but the store and secret). */
+export type TokenCacheTuning = Omit<TokenSetCacheOptions, "store" | "secretKey" | "now">;
 
 /** The options after validation, with every default applied. */
 export interface ResolvedOptions {
@@ -69,6 +78,7 @@ export interface ResolvedOptions {
   clockToleranceSeconds: number;
   now: () => number;
   tokenCache: KVStore | undefined;
+  tokenCacheOptions: TokenCacheTuning;
 }
 
 function configError(message: string): AuthLiteInputError {
@@ -170,5 +180,6 @@ export function resolveOptions(options: AuthLiteClientOptions): ResolvedOptions 
     ),
     now: options.now ?? Date.now,
     tokenCache: store,
+    tokenCacheOptions: options.tokenCacheOptions ?? {},
   };
 }
