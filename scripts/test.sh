@@ -47,7 +47,7 @@ else
 fi
 
 echo "== bun test"
-bun test 2>&1 | tee .tmp/bun-test.out
+bun test --timeout 30000 2>&1 | tee .tmp/bun-test.out
 b_pass=$(grep -E '^ *[0-9]+ pass$' .tmp/bun-test.out | tail -1 | tr -dc 0-9)
 b_fail=$(grep -E '^ *[0-9]+ fail$' .tmp/bun-test.out | tail -1 | tr -dc 0-9)
 if [ -n "$b_pass" ]; then

@@ -1,0 +1,74 @@
+/**
+ * A fixed-window rate limiter kept in memory, per process (per isolate on
+ * Workers): a guard against bursts, not a global quota.
+ *
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { GatewayError } from "./errors.ts";
+
+/** Options of the gateway's rate limiter. */
+export interface RateLimitOptions {
+  /** Requests allowed per window and key. */
+  limit: number;
+  /** Length of a window in seconds. */
+  windowSeconds: number;
+  /**
+   * The key a request counts against (default: the `CF-Connecting-IP`
+   * header, else the first `X-Forwarded-For` address, else one shared key).
+   */
+  key?: (c: Context) => string;
+  /** Clock in milliseconds (default `Date.now`). */
+  now?: () => number;
+  /** How many keys are tracked at most (default 10 000; the oldest are dropped). */
+  maxKeys?: number;
+}
+
+function defaultKey(c: Context): string {
+  const cf = c.req.header("cf-connecting-ip");
+  if (cf) return cf;
+  const xff = c.req.header("x-forwarded-for");
+  if (xff) return xff.split(",")[0]?.trim() ?? "shared";
+  return "shared";
+}
+
+/**
+ * A middleware that answers 429 with `Retry-After` once a key has used up its
+ * window.
+ *
+ * @param options the limit, the window and the key
+ * @returns the middleware
+ */
+export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+  const limit = options.limit;
+  const windowMs = options.windowSeconds * 1000;
+  if (!Number.isInteger(limit) || limit < 1 || !(windowMs > 0)) {
+    throw new RangeError("Invalid rateLimit: limit and windowSeconds must be positive");
+  }
+  const now = options.now ?? Date.now;
+  const keyOf = options.key ?? defaultKey;
+  const maxKeys = options.maxKeys ?? 10_000;
+  const windows = new Map<string, { start: number; count: number }>();
+  return async (c, next) => {
+    const t = now();
+    const key = keyOf(c);
+    let w = windows.get(key);
+    if (w === undefined || t - w.start >= windowMs) {
+      windows.delete(key);
+      w = { start: t, count: 0 };
+      windows.set(key, w);
+      if (windows.size > maxKeys) {
+        const oldest = windows.keys().next().value;
+        if (oldest !== undefined) windows.delete(oldest);
+      }
+    }
+    w.count++;
+    if (w.count > limit) {
+      const retryAfter = Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
+      throw new GatewayError(429, "ERR_RATE_LIMITED", "Too many requests: slow down", {
+        "retry-after": String(retryAfter),
+      });
+    }
+    await next();
+  };
+}

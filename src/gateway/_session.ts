@@ -1,0 +1,227 @@
+/**
+ * Browser sessions: the access and refresh tokens in HttpOnly cookies, and a
+ * profile cookie (uid, e-mail, name, picture, roles) signed by the gateway and
+ * bound to the access token, so that a good session is answered with no
+ * upstream call.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { CookieOptions } from "hono/utils/cookie";
+
+/** What the gateway knows of the signed-in user. */
+export interface Profile {
+  /** The user id. */
+  uid: string;
+  /** The e-mail address. */
+  email: string;
+  /** The display name, if known. */
+  name: string | null;
+  /** The picture URL, if known. */
+  img: string | null;
+  /** The ids of the user's roles when the session was issued. */
+  roles: string[];
+}
+
+/** Cookie settings of {@linkcode Sessions}. */
+export interface SessionCookieOptions {
+  /** Set the `Secure` attribute (default `true`). */
+  secure?: boolean;
+  /** Prefix of the cookie names (default `authlite_`). */
+  prefix?: string;
+  /** Lifetime of the session cookies in seconds (default 30 days). */
+  maxAgeSeconds?: number;
+  /** The `Domain` attribute (default none: host-only cookies). */
+  domain?: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const DEFAULT_MAX_AGE = 30 * 24 * 3600;
+
+function b64url(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function unb64url(text: string): Uint8Array<ArrayBuffer> | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
+  try {
+    const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+function isProfile(value: unknown): value is Profile {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as Record<string, unknown>;
+  const nullableString = (x: unknown) => x === null || typeof x === "string";
+  return typeof v["uid"] === "string" && typeof v["email"] === "string" &&
+    nullableString(v["name"]) && nullableString(v["img"]) &&
+    Array.isArray(v["roles"]) && v["roles"].every((r) => typeof r === "string");
+}
+
+// The signature covers the access token too: a profile cookie is good only
+// next to the access token it was issued with.
+function signed(payload: string, access: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`${payload}\n${access}`);
+}
+
+/** The session cookies of one gateway. */
+export class Sessions {
+  #key: Promise<CryptoKey>;
+  #prefix: string;
+  #attributes: CookieOptions;
+
+  /**
+   * @param secret the key that signs profile cookies (at least 32 characters)
+   * @param options the cookie settings
+   */
+  constructor(secret: string, options: SessionCookieOptions = {}) {
+    this.#key = crypto.subtle.importKey(
+      "raw",
+      encoder.encode(`authlite-gateway-profile-v1:${secret}`),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    this.#prefix = options.prefix ?? "authlite_";
+    this.#attributes = {
+      httpOnly: true,
+      secure: options.secure ?? true,
+      sameSite: "Lax",
+      path: "/",
+      maxAge: options.maxAgeSeconds ?? DEFAULT_MAX_AGE,
+      ...(options.domain === undefined ? {} : { domain: options.domain }),
+    };
+  }
+
+  /** The name of the cookie that marks a login started here. */
+  get loginCookie(): string {
+    return `${this.#prefix}login`;
+  }
+
+  /**
+   * The tokens of the request's session cookies.
+   *
+   * @param c the context
+   * @returns the tokens found (either may be missing)
+   */
+  tokens(c: Context): { access: string | undefined; refresh: string | undefined } {
+    return {
+      access: getCookie(c, `${this.#prefix}access`) || undefined,
+      refresh: getCookie(c, `${this.#prefix}refresh`) || undefined,
+    };
+  }
+
+  /**
+   * Set the session cookies of a new or rotated session.
+   *
+   * @param c the context
+   * @param access the access token
+   * @param refresh the refresh token, if any
+   * @param profile the profile to sign and bind to the access token
+   */
+  async set(c: Context, access: string, refresh: string | null, profile: Profile): Promise<void> {
+    setCookie(c, `${this.#prefix}access`, access, this.#attributes);
+    if (refresh !== null) setCookie(c, `${this.#prefix}refresh`, refresh, this.#attributes);
+    setCookie(c, `${this.#prefix}profile`, await this.#sign(profile, access), this.#attributes);
+  }
+
+  /**
+   * Clear every session cookie.
+   *
+   * @param c the context
+   */
+  clear(c: Context): void {
+    const { maxAge: _maxAge, ...attributes } = this.#attributes;
+    for (const name of ["access", "refresh", "profile"]) {
+      deleteCookie(c, `${this.#prefix}${name}`, attributes);
+    }
+  }
+
+  /**
+   * Set the short-lived cookie that marks a login started by this browser,
+   * with the path to return to afterwards.
+   *
+   * @param c the context
+   * @param returnTo a path of this site
+   */
+  startLogin(c: Context, returnTo: string): void {
+    setCookie(c, this.loginCookie, returnTo, { ...this.#attributes, maxAge: 600 });
+  }
+
+  /**
+   * Take the login cookie (and clear it).
+   *
+   * @param c the context
+   * @returns the path to return to, or `undefined` when no login was started here
+   */
+  finishLogin(c: Context): string | undefined {
+    const value = getCookie(c, this.loginCookie);
+    if (value === undefined) return undefined;
+    const { maxAge: _maxAge, ...attributes } = this.#attributes;
+    deleteCookie(c, this.loginCookie, attributes);
+    return safeReturnPath(value);
+  }
+
+  /**
+   * The profile of the request's profile cookie, if it is signed by this
+   * gateway and bound to `access`.
+   *
+   * @param c the context
+   * @param access the access token of the session
+   * @returns the profile, or `undefined`
+   */
+  async profile(c: Context, access: string): Promise<Profile | undefined> {
+    const raw = getCookie(c, `${this.#prefix}profile`);
+    if (raw === undefined) return undefined;
+    const [payload, signature, extra] = raw.split(".");
+    if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
+    const sig = unb64url(signature);
+    const body = unb64url(payload);
+    if (sig === undefined || body === undefined) return undefined;
+    const ok = await crypto.subtle.verify("HMAC", await this.#key, sig, signed(payload, access));
+    if (!ok) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(decoder.decode(body));
+    } catch {
+      return undefined;
+    }
+    if (!isProfile(value)) return undefined;
+    return {
+      uid: value.uid,
+      email: value.email,
+      name: value.name,
+      img: value.img,
+      roles: value.roles,
+    };
+  }
+
+  async #sign(profile: Profile, access: string): Promise<string> {
+    const payload = b64url(encoder.encode(JSON.stringify(profile)));
+    const sig = await crypto.subtle.sign("HMAC", await this.#key, signed(payload, access));
+    return `${payload}.${b64url(new Uint8Array(sig))}`;
+  }
+}
+
+/**
+ * A path of this site, or `/` when the value could lead elsewhere (an absolute
+ * URL, a protocol-relative `//host` or a backslash trick).
+ *
+ * @param value what the caller asked for
+ * @returns a safe local path
+ */
+export function safeReturnPath(value: string | undefined): string {
+  if (value === undefined || value === "") return "/";
+  if (!value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return "/";
+  return value;
+}

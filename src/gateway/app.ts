@@ -1,0 +1,245 @@
+/**
+ * The gateway: a Hono app that puts the TrustAuthX client at the edge, with
+ * browser session routes, RPC routes for services, admin routes, an OpenAPI
+ * document and interactive docs. The same app runs on Cloudflare Workers,
+ * `Deno.serve` and `Bun.serve`.
+ *
+ * @module
+ */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { swaggerUI } from "@hono/swagger-ui";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { AuthLiteInputError } from "../../mod.ts";
+import type { AuthLiteClient } from "../../mod.ts";
+import { CredentialSet } from "./_credentials.ts";
+import type { GatewayDeps } from "./_deps.ts";
+import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
+import { jsonReply } from "./_routes.ts";
+import { safeReturnPath, type SessionCookieOptions, Sessions } from "./_session.ts";
+import { adminRoutes } from "./admin.ts";
+import { authRoutes } from "./auth.ts";
+import { errorBody, onGatewayError, validationHook } from "./errors.ts";
+import { rpcRoutes } from "./rpc.ts";
+import { HealthSchema } from "./schemas.ts";
+import type { GatewaySchema } from "./schema_types.ts";
+import type { Env } from "hono";
+
+/** The gateway app: an `OpenAPIHono` whose routes are {@linkcode GatewaySchema}. */
+export type GatewayApp = OpenAPIHono<Env, GatewaySchema, "/">;
+
+// Mutual assignability: the declared schema and the one the routes define
+// are the same (a compile error here means schema_types.ts must follow).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type SchemaOf<T> = T extends OpenAPIHono<Env, infer S, "/"> ? S : never;
+
+/** Options of {@linkcode createGateway}. */
+export interface GatewayOptions {
+  /** The TrustAuthX client the gateway wraps (give it a `tokenCache` to cache sessions). */
+  client: AuthLiteClient;
+  /**
+   * Signs the profile cookie of browser sessions: at least 32 characters, the
+   * same on every instance (the runtimes derive it from the secret key).
+   */
+  sessionSecret: string;
+  /** The service credential(s) of `/rpc/*` (several during a rotation; none: RPC closed). */
+  serviceKey?: string | readonly string[];
+  /** The admin credential(s) of `/admin/*` (none: only signed-in admins). */
+  adminKey?: string | readonly string[];
+  /** The permission that makes a signed-in user an admin (default `{key: "admin", value: "true"}`). */
+  adminPermission?: { key: string; value: string };
+  /** Where the browser goes after a login (default `/`). */
+  postLoginPath?: string;
+  /** Where the browser goes after the profile settings (default `postLoginPath`). */
+  postProfilePath?: string;
+  /** The public origin of the gateway, e.g. behind a proxy (default: the request's origin). */
+  publicUrl?: string;
+  /** Whether `/auth/callback` requires a login started at `/auth/login` (default `true`). */
+  requireLoginStart?: boolean;
+  /** The session cookies (`secure` defaults to `true`). */
+  cookie?: SessionCookieOptions;
+  /** Origins allowed by CORS (a list, or a predicate); none: no CORS headers. */
+  cors?: readonly string[] | ((origin: string) => boolean);
+  /** Largest request body in bytes (default 64 KiB); larger answers 413. */
+  bodyLimitBytes?: number;
+  /** Rate limit of `/auth/*`, `/rpc/*` and `/admin/*` (default none). */
+  rateLimit?: RateLimitOptions;
+  /** Serve the OpenAPI document at `/openapi.json` and docs at `/docs` (default `true`). */
+  docs?: boolean;
+  /** Adds routes of your own (a page at `/`, static files), after the gateway's. */
+  ui?: (app: OpenAPIHono) => void;
+  /** Strings that must never appear in a reply (keys, secrets): removed from error messages. */
+  redact?: readonly string[];
+}
+
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+function list(value: string | readonly string[] | undefined, name: string): string[] {
+  const values = value === undefined ? [] : typeof value === "string" ? [value] : [...value];
+  for (const v of values) {
+    if (typeof v !== "string" || v.length < 16) {
+      throw new AuthLiteInputError(
+        "ERR_CONFIG",
+        `Invalid option: ${name} must be at least 16 characters`,
+      );
+    }
+  }
+  return values;
+}
+
+function resolve(options: GatewayOptions): GatewayDeps {
+  if (typeof options !== "object" || options === null || typeof options.client !== "object") {
+    throw new AuthLiteInputError("ERR_CONFIG", "Missing option: client");
+  }
+  if (typeof options.sessionSecret !== "string" || options.sessionSecret.length < 32) {
+    throw new AuthLiteInputError(
+      "ERR_CONFIG",
+      "Invalid option: sessionSecret must be at least 32 characters",
+    );
+  }
+  const postLoginPath = safeReturnPath(options.postLoginPath ?? "/");
+  let publicUrl: string | undefined;
+  if (options.publicUrl !== undefined) {
+    try {
+      publicUrl = new URL(options.publicUrl).href.replace(/\/+$/, "");
+    } catch {
+      throw new AuthLiteInputError("ERR_CONFIG", "Invalid option: publicUrl must be a URL");
+    }
+  }
+  return {
+    client: options.client,
+    sessions: new Sessions(options.sessionSecret, options.cookie),
+    services: new CredentialSet(list(options.serviceKey, "serviceKey")),
+    admins: new CredentialSet(list(options.adminKey, "adminKey")),
+    adminPermission: options.adminPermission ?? { key: "admin", value: "true" },
+    postLoginPath,
+    postProfilePath: safeReturnPath(options.postProfilePath ?? postLoginPath),
+    publicUrl,
+    requireLoginStart: options.requireLoginStart ?? true,
+  };
+}
+
+const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["Meta"],
+  summary: "Liveness: answers without calling the upstream",
+  responses: { 200: jsonReply(HealthSchema, "Alive") },
+});
+
+function routes(deps: GatewayDeps) {
+  return new OpenAPIHono({ defaultHook: validationHook })
+    .openapi(healthRoute, (c) => c.json({ ok: true as const }, 200))
+    .route("/", authRoutes(deps))
+    .route("/rpc", rpcRoutes(deps))
+    .route("/admin", adminRoutes(deps));
+}
+
+/**
+ * Build the gateway.
+ *
+ * @param options the client, the credentials and the settings
+ * @returns the Hono app: serve its `fetch`
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when an option is missing or invalid
+ * @example
+ * ```ts ignore
+ * import { AuthLiteClient, memoryStore } from "../../mod.ts";
+ * import { createGateway } from "./app.ts";
+ * const client = new AuthLiteClient({
+ *   apiKey: "key", secretKey: "secret", orgId: "org", tokenCache: memoryStore(),
+ * });
+ * const app = createGateway({ client, sessionSecret: "a long random string of 32+ chars!!" });
+ * Deno.serve(app.fetch);
+ * ```
+ */
+export function createGateway(options: GatewayOptions): GatewayApp {
+  const deps = resolve(options);
+  const secrets = [
+    ...list(options.serviceKey, "serviceKey"),
+    ...list(options.adminKey, "adminKey"),
+  ];
+  secrets.push(...(options.redact ?? []));
+
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  app.onError(onGatewayError(secrets));
+  app.notFound((c) =>
+    c.json(errorBody("ERR_NOT_FOUND", `Not found: ${c.req.method} ${c.req.path}`), 404)
+  );
+
+  if (options.cors !== undefined) {
+    const allowed = options.cors;
+    const allow = typeof allowed === "function" ? allowed : (o: string) => allowed.includes(o);
+    app.use(
+      "*",
+      cors({
+        origin: (origin) => (origin && allow(origin) ? origin : null),
+        credentials: true,
+        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+        allowHeaders: ["content-type", "authorization"],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+      onError: (c) =>
+        c.json(
+          errorBody(
+            "ERR_PAYLOAD_TOO_LARGE",
+            `Body too large: at most ${options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT} bytes`,
+          ),
+          413,
+        ),
+    }),
+  );
+  app.use("*", async (c, next) => {
+    await next();
+    // Replies of these routes may carry tokens (RPC) or set session cookies.
+    if (/^\/(auth|rpc|admin)\//.test(c.req.path)) c.header("cache-control", "no-store");
+    c.header("x-content-type-options", "nosniff");
+  });
+  if (options.rateLimit !== undefined) {
+    const limiter = rateLimit(options.rateLimit);
+    for (const prefix of ["/auth/*", "/rpc/*", "/admin/*"]) app.use(prefix, limiter);
+  }
+
+  const gateway = app.route("/", routes(deps));
+  const exact: Same<SchemaOf<typeof gateway>, GatewaySchema> = true;
+  void exact;
+
+  if (options.docs ?? true) {
+    gateway.openAPIRegistry.registerComponent("securitySchemes", "serviceKey", {
+      type: "http",
+      scheme: "bearer",
+      description: "The service key (SERVICE_KEY)",
+    });
+    gateway.openAPIRegistry.registerComponent("securitySchemes", "adminKey", {
+      type: "http",
+      scheme: "bearer",
+      description: "The admin key (ADMIN_KEY)",
+    });
+    gateway.openAPIRegistry.registerComponent("securitySchemes", "session", {
+      type: "apiKey",
+      in: "cookie",
+      name: `${options.cookie?.prefix ?? "authlite_"}access`,
+      description: "The browser session (set by /auth/callback)",
+    });
+    gateway.doc("/openapi.json", (c) => ({
+      openapi: "3.0.0",
+      info: {
+        title: "authlite gateway",
+        version: "0.1.0",
+        description: "TrustAuthX sessions, RPC and admin at the edge",
+      },
+      servers: [{ url: deps.publicUrl ?? new URL(c.req.url).origin }],
+    }));
+    gateway.get("/docs", swaggerUI({ url: "/openapi.json", title: "authlite gateway" }));
+  }
+  options.ui?.(gateway);
+  return gateway;
+}
+
+/** The type of the gateway app: give it to `hc<AppType>()` from `hono/client`. */
+export type AppType = GatewayApp;

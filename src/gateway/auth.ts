@@ -1,0 +1,166 @@
+/**
+ * The browser session routes (backend for frontend): login, callback, me,
+ * logout and the profile page. Tokens live in HttpOnly cookies only: never in
+ * a JSON reply of these routes, never in a URL of ours.
+ *
+ * @module
+ */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { AuthLiteError } from "../../mod.ts";
+import { currentSession, type GatewayDeps, originOf } from "./_deps.ts";
+import { bodyErrorReplies, errorReplies, jsonBody, jsonReply } from "./_routes.ts";
+import { safeReturnPath } from "./_session.ts";
+import { GatewayError, validationHook } from "./errors.ts";
+import {
+  CallbackQuery,
+  LoginQuery,
+  LogoutInput,
+  LogoutSchema,
+  MeSchema,
+  ProfileCallbackQuery,
+} from "./schemas.ts";
+
+const redirect = (description: string) => ({
+  description,
+  headers: { location: { schema: { type: "string" as const } } },
+});
+
+const loginRoute = createRoute({
+  method: "get",
+  path: "/auth/login",
+  tags: ["Session"],
+  summary: "Start a login: redirects to the TrustAuthX login widget",
+  request: { query: LoginQuery },
+  responses: { 302: redirect("To the login widget"), ...errorReplies },
+});
+
+const callbackRoute = createRoute({
+  method: "get",
+  path: "/auth/callback",
+  tags: ["Session"],
+  summary: "Where TrustAuthX sends the browser after a login: sets the session cookies",
+  request: { query: CallbackQuery },
+  responses: { 302: redirect("To the page after login"), ...errorReplies },
+});
+
+const meRoute = createRoute({
+  method: "get",
+  path: "/auth/me",
+  tags: ["Session"],
+  summary: "The signed-in user; refreshes the session when the access token has expired",
+  security: [{ session: [] }],
+  responses: { 200: jsonReply(MeSchema, "The user and the session state"), ...errorReplies },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/auth/logout",
+  tags: ["Session"],
+  summary: "Sign out: revokes the session (or every session) and clears the cookies",
+  security: [{ session: [] }],
+  request: { body: jsonBody(LogoutInput, false) },
+  responses: { 200: jsonReply(LogoutSchema, "Signed out"), ...bodyErrorReplies },
+});
+
+const profileRoute = createRoute({
+  method: "get",
+  path: "/auth/profile",
+  tags: ["Session"],
+  summary: "Redirects to the user's profile settings on TrustAuthX",
+  security: [{ session: [] }],
+  responses: { 302: redirect("To the profile settings"), ...errorReplies },
+});
+
+const profileCallbackRoute = createRoute({
+  method: "get",
+  path: "/auth/profile/callback",
+  tags: ["Session"],
+  summary: "Where TrustAuthX sends the browser back from the profile settings",
+  request: { query: ProfileCallbackQuery },
+  responses: { 302: redirect("To the page after the profile"), ...errorReplies },
+});
+
+/**
+ * The session routes.
+ *
+ * @param deps the gateway
+ * @returns the routes as an app to mount at `/`
+ */
+export function authRoutes(deps: GatewayDeps) {
+  const { client, sessions } = deps;
+  return new OpenAPIHono({ defaultHook: validationHook })
+    .openapi(loginRoute, (c) => {
+      const { redirect } = c.req.valid("query");
+      const url = client.generateUrl();
+      sessions.startLogin(c, safeReturnPath(redirect ?? deps.postLoginPath));
+      return c.redirect(url, 302);
+    })
+    .openapi(callbackRoute, async (c) => {
+      const { code } = c.req.valid("query");
+      const returnTo = sessions.finishLogin(c);
+      if (returnTo === undefined && deps.requireLoginStart) {
+        throw new GatewayError(
+          400,
+          "ERR_BAD_INPUT",
+          "No login in progress: start at /auth/login (cookies must be enabled)",
+        );
+      }
+      const user = await client.getUser(code);
+      await sessions.set(c, user.accessToken, user.refreshToken, {
+        uid: user.uid,
+        email: user.email,
+        name: user.name,
+        img: user.img,
+        roles: user.roles,
+      });
+      return c.redirect(returnTo ?? deps.postLoginPath, 302);
+    })
+    .openapi(meRoute, async (c) => {
+      const session = await currentSession(c, deps);
+      return c.json({ user: session.profile, session: { refreshed: session.refreshed } }, 200);
+    })
+    .openapi(logoutRoute, async (c) => {
+      const { all } = c.req.valid("json");
+      const { access, refresh } = sessions.tokens(c);
+      sessions.clear(c);
+      if (access === undefined && refresh === undefined) {
+        return c.json({ ok: true as const, revoked: false }, 200);
+      }
+      let revoked = false;
+      try {
+        revoked = await client.revokeToken({
+          ...(access === undefined ? {} : { accessToken: access }),
+          ...(refresh === undefined ? {} : { refreshToken: refresh }),
+          revokeAllTokens: all ?? false,
+        });
+      } catch (err) {
+        // The cookies are gone either way; an upstream that refuses tokens
+        // that are already dead is not a reason to fail the logout.
+        if (!(err instanceof AuthLiteError)) throw err;
+      }
+      return c.json({ ok: true as const, revoked }, 200);
+    })
+    .openapi(profileRoute, async (c) => {
+      const session = await currentSession(c, deps);
+      const back = `${originOf(c, deps)}/auth/profile/callback`;
+      return c.redirect(await client.generateEditUserUrl(session.access, back), 302);
+    })
+    .openapi(profileCallbackRoute, async (c) => {
+      const { code, ac } = c.req.valid("query");
+      if (ac?.toLowerCase() === "true") {
+        if (code === undefined) {
+          throw new GatewayError(400, "ERR_BAD_INPUT", "Missing parameter: code");
+        }
+        const fresh = await client.reAuth(code);
+        const data = await client.getUserData(fresh.accessToken);
+        await sessions.set(c, fresh.accessToken, fresh.refreshToken, {
+          uid: fresh.uid,
+          email: fresh.email,
+          name: data.name,
+          img: data.img,
+          roles: fresh.roles,
+        });
+      }
+      return c.redirect(deps.postProfilePath, 302);
+    });
+}

@@ -1,0 +1,250 @@
+/**
+ * The gateway's one error mapping: every failure becomes a JSON body
+ * `{error: {code, message, issues?}}` with a status chosen here, and nowhere
+ * else.
+ *
+ * @module
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+import { AuthLiteError, AuthLiteHttpError } from "../../mod.ts";
+import type { AuthLiteErrorCode } from "../../mod.ts";
+
+/** The codes the gateway answers with: the client's, and its own. */
+export type GatewayErrorCode =
+  | AuthLiteErrorCode
+  | "ERR_UNAUTHORIZED"
+  | "ERR_FORBIDDEN"
+  | "ERR_NOT_FOUND"
+  | "ERR_PAYLOAD_TOO_LARGE"
+  | "ERR_UNSUPPORTED_MEDIA_TYPE"
+  | "ERR_RATE_LIMITED"
+  | "ERR_INTERNAL";
+
+/** One schema failure of a request. */
+export interface GatewayIssue {
+  /** Where in the input (e.g. `["json", "uid"]`). */
+  path: Array<string | number>;
+  /** What is wrong. */
+  message: string;
+  /** The validator's issue code (e.g. `invalid_type`). */
+  code: string;
+}
+
+/** The body of every error the gateway answers. */
+export interface GatewayErrorBody {
+  /** The failure. */
+  error: {
+    /** A stable code; switch on it. */
+    code: GatewayErrorCode;
+    /** A sentence for people, with no secret and no token. */
+    message: string;
+    /** The schema failures of the request, for a 400. */
+    issues?: GatewayIssue[];
+  };
+}
+
+/**
+ * A failure raised by the gateway itself (a missing credential, a forbidden
+ * call), answered by the error handler with its status and code.
+ *
+ * @example
+ * ```ts
+ * import { GatewayError } from "./errors.ts";
+ * const err = new GatewayError(403, "ERR_FORBIDDEN", "Missing permission: admin");
+ * console.assert(err.status === 403);
+ * ```
+ */
+export class GatewayError extends Error {
+  /** The HTTP status to answer. */
+  readonly status: ContentfulStatusCode;
+  /** The code of the body. */
+  readonly code: GatewayErrorCode;
+  /** Extra headers of the reply (e.g. `Retry-After`, `WWW-Authenticate`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  /**
+   * @param status the HTTP status
+   * @param code the code of the body
+   * @param message a sentence with no secret
+   * @param headers extra headers of the reply
+   */
+  constructor(
+    status: ContentfulStatusCode,
+    code: GatewayErrorCode,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = this.constructor.name;
+    this.status = status;
+    this.code = code;
+    this.headers = headers;
+  }
+}
+
+/**
+ * Build an error body.
+ *
+ * @param code the stable code
+ * @param message the sentence
+ * @param issues the schema failures, if any
+ * @returns the body
+ */
+export function errorBody(
+  code: GatewayErrorCode,
+  message: string,
+  issues?: GatewayIssue[],
+): GatewayErrorBody {
+  return issues === undefined ? { error: { code, message } } : { error: { code, message, issues } };
+}
+
+/**
+ * The status and body of an error, by its code: the one table of the gateway.
+ *
+ * @param err whatever was thrown
+ * @returns the status, the body and any extra headers
+ */
+export function mapError(err: unknown): {
+  status: ContentfulStatusCode;
+  body: GatewayErrorBody;
+  headers: Readonly<Record<string, string>>;
+} {
+  const none = {};
+  if (err instanceof GatewayError) {
+    return { status: err.status, body: errorBody(err.code, err.message), headers: err.headers };
+  }
+  if (err instanceof AuthLiteError) {
+    switch (err.code) {
+      case "ERR_BAD_INPUT":
+        return { status: 400, body: errorBody(err.code, err.message), headers: none };
+      case "ERR_INVALID_TOKEN_SET":
+        return { status: 401, body: errorBody(err.code, err.message), headers: none };
+      case "ERR_HTTP": {
+        const upstream = err instanceof AuthLiteHttpError ? err.status : 0;
+        const status = upstream === 401 || upstream === 403 ? upstream : 502;
+        return { status, body: errorBody(err.code, err.message), headers: none };
+      }
+      case "ERR_NETWORK":
+      case "ERR_TIMEOUT":
+      case "ERR_BAD_REPLY":
+      case "ERR_BAD_SIGNATURE":
+        return { status: 502, body: errorBody(err.code, err.message), headers: none };
+      case "ERR_CONFIG":
+        return {
+          status: 500,
+          body: errorBody(err.code, "The gateway is misconfigured: see its logs or settings"),
+          headers: none,
+        };
+    }
+  }
+  if (err instanceof HTTPException) {
+    return {
+      status: err.status,
+      body: errorBody(codeOfStatus(err.status), messageOfStatus(err.status, err.message)),
+      headers: none,
+    };
+  }
+  return {
+    status: 500,
+    body: errorBody("ERR_INTERNAL", "Internal error"),
+    headers: none,
+  };
+}
+
+function codeOfStatus(status: number): GatewayErrorCode {
+  switch (status) {
+    case 400:
+      return "ERR_BAD_INPUT";
+    case 401:
+      return "ERR_UNAUTHORIZED";
+    case 403:
+      return "ERR_FORBIDDEN";
+    case 404:
+      return "ERR_NOT_FOUND";
+    case 413:
+      return "ERR_PAYLOAD_TOO_LARGE";
+    case 415:
+      return "ERR_UNSUPPORTED_MEDIA_TYPE";
+    case 429:
+      return "ERR_RATE_LIMITED";
+    default:
+      return status >= 500 ? "ERR_INTERNAL" : "ERR_BAD_INPUT";
+  }
+}
+
+function messageOfStatus(status: number, message: string): string {
+  if (status === 415) return "Unsupported media type: send application/json";
+  if (status === 400 && /json/i.test(message)) return "Malformed JSON in request body";
+  if (status >= 500) return "Internal error";
+  return message === "" ? `Request failed: ${status}` : message;
+}
+
+/**
+ * Replace every occurrence of the given secrets in a text.
+ *
+ * @param text the text to clean
+ * @param secrets the strings that must not appear
+ * @returns the text with each secret replaced by `[redacted]`
+ */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (secret.length >= 4) out = out.split(secret).join("[redacted]");
+  }
+  return out;
+}
+
+/**
+ * The `app.onError` handler: maps the error and answers JSON.
+ *
+ * @param secrets strings removed from every message as a last line of defence
+ * @returns the handler
+ */
+export function onGatewayError(
+  secrets: readonly string[],
+): (err: Error, c: Context) => Response {
+  return (err, c) => {
+    const { status, body, headers } = mapError(err);
+    body.error.message = redact(body.error.message, secrets);
+    const res = c.json(body, status);
+    for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
+    return res;
+  };
+}
+
+/**
+ * The issues of a failed schema validation, for the body of a 400.
+ *
+ * @param error the validator's error
+ * @param target which part of the request failed (`json`, `query`, `param`, ...)
+ * @returns one issue per failure
+ */
+export function issuesOf(error: ZodError, target: string): GatewayIssue[] {
+  return error.issues.map((issue) => ({
+    path: [target, ...issue.path.map((p) => typeof p === "symbol" ? String(p) : p)],
+    message: issue.message,
+    code: issue.code,
+  }));
+}
+
+/**
+ * The `defaultHook` of every `OpenAPIHono` of the gateway: a schema failure
+ * answers 400 with its issues.
+ *
+ * @param result the validation result
+ * @param c the context
+ * @returns a 400 response on failure, nothing on success
+ */
+export function validationHook(
+  result: { success: true; target: string } | { success: false; error: ZodError; target: string },
+  c: Context,
+): Response | undefined {
+  if (result.success) return undefined;
+  const issues = issuesOf(result.error, result.target);
+  const first = issues[0];
+  const detail = first === undefined ? "" : `: ${first.path.join(".")}: ${first.message}`;
+  return c.json(errorBody("ERR_BAD_INPUT", `Invalid request${detail}`, issues), 400);
+}

@@ -1,0 +1,18 @@
+/**
+ * The authlite gateway: a Hono app (`@hono/zod-openapi`) that wraps the
+ * TrustAuthX client as browser session routes, typed RPC routes and admin
+ * routes, with an OpenAPI document. Serve it on Cloudflare Workers, Deno or
+ * Bun (see `src/runtime/`); call it from TypeScript with
+ * {@linkcode createGatewayClient}.
+ *
+ * @module
+ */
+export { createGateway } from "./app.ts";
+export type { AppType, GatewayApp, GatewayOptions } from "./app.ts";
+export type { ErrorReply, GatewaySchema } from "./schema_types.ts";
+export { createGatewayClient } from "./client.ts";
+export type { GatewayClient, GatewayClientOptions } from "./client.ts";
+export { GatewayError } from "./errors.ts";
+export type { GatewayErrorBody, GatewayErrorCode, GatewayIssue } from "./errors.ts";
+export type { RateLimitOptions } from "./_rate_limit.ts";
+export type { SessionCookieOptions } from "./_session.ts";

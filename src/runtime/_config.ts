@@ -1,0 +1,225 @@
+/**
+ * The gateway's configuration from environment variables (or Worker
+ * bindings), validated at start with one message that names everything
+ * missing or wrong; shared by every runtime entry.
+ *
+ * @module
+ */
+import { AuthLiteClient, AuthLiteInputError, type KVStore, signApiKey } from "../../mod.ts";
+import { createGateway, type GatewayOptions } from "../gateway/mod.ts";
+import type { AppType } from "../gateway/mod.ts";
+
+/** The variables the gateway reads. */
+export interface GatewayEnv {
+  /** The organisation's API key (required). */
+  TRUSTAUTHX_API_KEY?: string;
+  /** The organisation's secret key (required). */
+  TRUSTAUTHX_SECRET_KEY?: string;
+  /** The organisation id (required). */
+  TRUSTAUTHX_ORG_ID?: string;
+  /** Base URL of the TrustAuthX API (default the hosted one). */
+  TRUSTAUTHX_BASE_URL?: string;
+  /** Origin of the login widget (default the hosted one). */
+  TRUSTAUTHX_WIDGET_URL?: string;
+  /** Service key(s) of `/rpc/*`, comma-separated during a rotation. */
+  SERVICE_KEY?: string;
+  /** Admin key(s) of `/admin/*`, comma-separated during a rotation. */
+  ADMIN_KEY?: string;
+  /** Key of the profile cookies (default: derived from the secret key). */
+  SESSION_SECRET?: string;
+  /** Public origin of the gateway (default: the request's). */
+  PUBLIC_URL?: string;
+  /** Origins allowed by CORS, comma-separated. */
+  CORS_ORIGINS?: string;
+  /** `false` to drop the `Secure` attribute of cookies (plain-http development only). */
+  COOKIE_SECURE?: string;
+  /** Where the browser goes after a login (default `/`). */
+  POST_LOGIN_PATH?: string;
+  /** Requests per minute and client address on `/auth`, `/rpc`, `/admin` (default none). */
+  RATE_LIMIT_PER_MINUTE?: string;
+}
+
+/** The validated configuration. */
+export interface GatewayConfig {
+  /** The organisation's API key. */
+  apiKey: string;
+  /** The organisation's secret key. */
+  secretKey: string;
+  /** The organisation id. */
+  orgId: string;
+  /** Base URL of the API, if not the hosted one. */
+  baseUrl: string | undefined;
+  /** Origin of the login widget, if not the hosted one. */
+  widgetUrl: string | undefined;
+  /** Accepted service keys. */
+  serviceKeys: string[];
+  /** Accepted admin keys. */
+  adminKeys: string[];
+  /** Key of the profile cookies, if given (else derived from the secret key). */
+  sessionSecret: string | undefined;
+  /** Public origin of the gateway, if given. */
+  publicUrl: string | undefined;
+  /** CORS origins. */
+  corsOrigins: string[];
+  /** Whether cookies are `Secure`. */
+  cookieSecure: boolean;
+  /** Where the browser goes after a login. */
+  postLoginPath: string | undefined;
+  /** Requests per minute, if limited. */
+  rateLimitPerMinute: number | undefined;
+}
+
+const REQUIRED = ["TRUSTAUTHX_API_KEY", "TRUSTAUTHX_SECRET_KEY", "TRUSTAUTHX_ORG_ID"] as const;
+
+function text(env: Readonly<Record<string, unknown>>, name: string): string | undefined {
+  const v = env[name];
+  return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+}
+
+function csv(value: string | undefined): string[] {
+  return value === undefined ? [] : value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === "http:" || u.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Read and validate the configuration.
+ *
+ * @param env the environment variables or Worker bindings
+ * @returns the configuration
+ * @throws {AuthLiteInputError} `ERR_CONFIG`, naming every variable that is missing or wrong
+ */
+export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayConfig {
+  const missing = REQUIRED.filter((name) => text(env, name) === undefined);
+  const wrong: string[] = [];
+  for (const name of ["TRUSTAUTHX_BASE_URL", "TRUSTAUTHX_WIDGET_URL", "PUBLIC_URL"]) {
+    const v = text(env, name);
+    if (v !== undefined && !isHttpUrl(v)) wrong.push(`${name} must be an http(s) URL`);
+  }
+  const serviceKeys = csv(text(env, "SERVICE_KEY"));
+  const adminKeys = csv(text(env, "ADMIN_KEY"));
+  if (serviceKeys.some((k) => k.length < 16)) wrong.push("SERVICE_KEY must be 16+ characters");
+  if (adminKeys.some((k) => k.length < 16)) wrong.push("ADMIN_KEY must be 16+ characters");
+  const sessionSecret = text(env, "SESSION_SECRET");
+  if (sessionSecret !== undefined && sessionSecret.length < 32) {
+    wrong.push("SESSION_SECRET must be 32+ characters");
+  }
+  const cookie = text(env, "COOKIE_SECURE");
+  if (cookie !== undefined && cookie !== "true" && cookie !== "false") {
+    wrong.push("COOKIE_SECURE must be true or false");
+  }
+  const rate = text(env, "RATE_LIMIT_PER_MINUTE");
+  if (rate !== undefined && !/^[1-9][0-9]*$/.test(rate)) {
+    wrong.push("RATE_LIMIT_PER_MINUTE must be a positive integer");
+  }
+  const corsOrigins = csv(text(env, "CORS_ORIGINS"));
+  for (const origin of corsOrigins) {
+    if (!isHttpUrl(origin)) wrong.push(`CORS_ORIGINS has an entry that is not an origin`);
+  }
+  if (missing.length > 0 || wrong.length > 0) {
+    const parts = [];
+    if (missing.length > 0) parts.push(`missing ${missing.join(", ")}`);
+    if (wrong.length > 0) parts.push(wrong.join("; "));
+    throw new AuthLiteInputError(
+      "ERR_CONFIG",
+      `Invalid gateway configuration: ${
+        parts.join("; ")
+      } (set them as environment variables or Worker secrets)`,
+    );
+  }
+  return {
+    apiKey: text(env, "TRUSTAUTHX_API_KEY") ?? "",
+    secretKey: text(env, "TRUSTAUTHX_SECRET_KEY") ?? "",
+    orgId: text(env, "TRUSTAUTHX_ORG_ID") ?? "",
+    baseUrl: text(env, "TRUSTAUTHX_BASE_URL"),
+    widgetUrl: text(env, "TRUSTAUTHX_WIDGET_URL"),
+    serviceKeys,
+    adminKeys,
+    sessionSecret,
+    publicUrl: text(env, "PUBLIC_URL"),
+    corsOrigins,
+    cookieSecure: cookie !== "false",
+    postLoginPath: text(env, "POST_LOGIN_PATH"),
+    rateLimitPerMinute: rate === undefined ? undefined : Number(rate),
+  };
+}
+
+/**
+ * The session secret: the configured one, or one derived from the secret key
+ * (HMAC-SHA-256 under a fixed label, so the secret key itself never signs a
+ * cookie and every instance derives the same).
+ *
+ * @param config the configuration
+ * @returns the session secret
+ */
+export async function sessionSecretOf(config: GatewayConfig): Promise<string> {
+  if (config.sessionSecret !== undefined) return config.sessionSecret;
+  const enc = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    enc.encode(config.secretKey),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, enc.encode("authlite-gateway-session-secret-v1")),
+  );
+  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Options of {@linkcode gatewayFromConfig}. */
+export interface GatewayFromConfigOptions {
+  /** The token cache's store. */
+  store: KVStore;
+  /** The `fetch` the client uses (default the global one). */
+  fetch?: typeof fetch;
+  /** Gateway options that override the configuration (e.g. a `ui`). */
+  overrides?: Partial<GatewayOptions>;
+}
+
+/**
+ * Build the client and the gateway from a configuration.
+ *
+ * @param config the configuration
+ * @param options the store and overrides
+ * @returns the client and the app
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when an option is invalid
+ */
+export async function gatewayFromConfig(
+  config: GatewayConfig,
+  options: GatewayFromConfigOptions,
+): Promise<{ client: AuthLiteClient; app: AppType }> {
+  const client = new AuthLiteClient({
+    apiKey: config.apiKey,
+    secretKey: config.secretKey,
+    orgId: config.orgId,
+    tokenCache: options.store,
+    ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
+    ...(config.widgetUrl === undefined ? {} : { widgetUrl: config.widgetUrl }),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+  });
+  const app = createGateway({
+    client,
+    sessionSecret: await sessionSecretOf(config),
+    serviceKey: config.serviceKeys,
+    adminKey: config.adminKeys,
+    cookie: { secure: config.cookieSecure },
+    redact: [config.apiKey, config.secretKey, await signApiKey(config.apiKey, config.secretKey)],
+    ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
+    ...(config.postLoginPath === undefined ? {} : { postLoginPath: config.postLoginPath }),
+    ...(config.corsOrigins.length === 0 ? {} : { cors: config.corsOrigins }),
+    ...(config.rateLimitPerMinute === undefined
+      ? {}
+      : { rateLimit: { limit: config.rateLimitPerMinute, windowSeconds: 60 } }),
+    ...options.overrides,
+  });
+  return { client, app };
+}

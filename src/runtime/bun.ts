@@ -1,0 +1,70 @@
+/**
+ * The gateway under `Bun.serve` (`bun src/runtime/bun.ts`), with the token
+ * cache in Redis when `REDIS_URL` is set (Bun's built-in client), else in
+ * memory. Configuration from the environment (see `_config.ts`); `PORT`
+ * (default 8787) and `HOST` (default `0.0.0.0`).
+ *
+ * @module
+ */
+import { type KVStore, memoryStore, redisStore } from "../../mod.ts";
+import { configFromEnv, gatewayFromConfig } from "./_config.ts";
+
+// The few Bun APIs used here, typed locally: bun-types would change global
+// types for every other file of a `deno check`.
+interface BunRedis {
+  send(command: string, args: string[]): Promise<unknown>;
+  close(): void;
+}
+interface BunRuntime {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch: (req: Request) => Response | Promise<Response>;
+  }): { port: number; stop(force?: boolean): Promise<void> };
+  RedisClient: new (url: string) => BunRedis;
+  env: Record<string, string | undefined>;
+}
+const Bun = (globalThis as unknown as { Bun: BunRuntime }).Bun;
+
+/** A running Bun server. */
+export interface BunGateway {
+  /** `http://host:port` */
+  url: string;
+  /** Stop the server and close the Redis connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the gateway under `Bun.serve`.
+ *
+ * @param env the environment variables
+ * @returns the running server
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when the configuration is incomplete
+ */
+export async function startBunGateway(
+  env: Record<string, string | undefined>,
+): Promise<BunGateway> {
+  const config = configFromEnv(env);
+  let store: KVStore = memoryStore();
+  let redis: BunRedis | undefined;
+  const redisUrl = env["REDIS_URL"];
+  if (redisUrl !== undefined && redisUrl !== "") {
+    redis = new Bun.RedisClient(redisUrl);
+    store = redisStore(redis);
+  }
+  const { app } = await gatewayFromConfig(config, { store });
+  const hostname = env["HOST"] ?? "0.0.0.0";
+  const server = Bun.serve({ hostname, port: Number(env["PORT"] ?? 8787), fetch: app.fetch });
+  return {
+    url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${server.port}`,
+    async close() {
+      await server.stop(true);
+      redis?.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  const gw = await startBunGateway(Bun.env);
+  console.log(`authlite gateway on ${gw.url} (docs: ${gw.url}/docs)`);
+}

@@ -1,0 +1,61 @@
+/**
+ * The gateway under `Deno.serve`, with the token cache in Deno KV when it is
+ * available (`deno run -A --unstable-kv src/runtime/deno.ts`; the path of the
+ * database in `DENO_KV_PATH`, `DENO_KV=off` for memory), else in memory.
+ * Configuration from the environment (see `_config.ts`); `PORT` (default
+ * 8787) and `HOST` (default `0.0.0.0`).
+ *
+ * @module
+ */
+import { denoKVStore, type KVStore, memoryStore } from "../../mod.ts";
+import { configFromEnv, gatewayFromConfig } from "./_config.ts";
+
+/** A running Deno server. */
+export interface DenoGateway {
+  /** `http://host:port` */
+  url: string;
+  /** Stop the server and close the KV database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the gateway under `Deno.serve`.
+ *
+ * @param env the environment variables
+ * @returns the running server
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when the configuration is incomplete
+ */
+export async function startDenoGateway(env: Record<string, string>): Promise<DenoGateway> {
+  const config = configFromEnv(env);
+  let store: KVStore = memoryStore();
+  let kv: Deno.Kv | undefined;
+  if (env["DENO_KV"] !== "off" && typeof Deno.openKv === "function") {
+    kv = await Deno.openKv(env["DENO_KV_PATH"]);
+    store = denoKVStore(kv);
+  }
+  const { app } = await gatewayFromConfig(config, { store });
+  const hostname = env["HOST"] ?? "0.0.0.0";
+  const ac = new AbortController();
+  let server: Deno.HttpServer | undefined;
+  const port = await new Promise<number>((resolve) => {
+    server = Deno.serve({
+      hostname,
+      port: Number(env["PORT"] ?? 8787),
+      signal: ac.signal,
+      onListen: (addr) => resolve(addr.port),
+    }, app.fetch);
+  });
+  return {
+    url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`,
+    async close() {
+      ac.abort();
+      await server?.finished;
+      kv?.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  const gw = await startDenoGateway(Deno.env.toObject());
+  console.log(`authlite gateway on ${gw.url} (docs: ${gw.url}/docs)`);
+}

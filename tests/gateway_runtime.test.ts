@@ -1,0 +1,87 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { AuthLiteError } from "../mod.ts";
+import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
+import { configFromEnv, sessionSecretOf } from "../src/runtime/_config.ts";
+import { serve } from "./_serve.ts";
+
+const SERVICE_KEY = "runtime-service-key-0123456789";
+
+// deno-lint-ignore no-explicit-any
+const g = globalThis as any;
+
+test("configFromEnv() names every missing variable, and no value", () => {
+  assert.throws(
+    () => configFromEnv({ TRUSTAUTHX_SECRET_KEY: "top-secret-value", SERVICE_KEY: "short" }),
+    (err: unknown) => {
+      assert.ok(err instanceof AuthLiteError);
+      assert.equal(err.code, "ERR_CONFIG");
+      assert.match(err.message, /missing TRUSTAUTHX_API_KEY, TRUSTAUTHX_ORG_ID/);
+      assert.match(err.message, /SERVICE_KEY must be 16\+ characters/);
+      assert.ok(!err.message.includes("top-secret-value"));
+      assert.ok(!err.message.includes("short"));
+      return true;
+    },
+  );
+});
+
+test("configFromEnv() reads the optional variables", async () => {
+  const config = configFromEnv({
+    TRUSTAUTHX_API_KEY: "k",
+    TRUSTAUTHX_SECRET_KEY: "s",
+    TRUSTAUTHX_ORG_ID: "o",
+    TRUSTAUTHX_BASE_URL: "http://127.0.0.1:1",
+    SERVICE_KEY: `${SERVICE_KEY}, ${SERVICE_KEY}-next`,
+    CORS_ORIGINS: "https://a.example,https://b.example",
+    COOKIE_SECURE: "false",
+    RATE_LIMIT_PER_MINUTE: "120",
+  });
+  assert.deepEqual(config.serviceKeys, [SERVICE_KEY, `${SERVICE_KEY}-next`]);
+  assert.deepEqual(config.corsOrigins, ["https://a.example", "https://b.example"]);
+  assert.equal(config.cookieSecure, false);
+  assert.equal(config.rateLimitPerMinute, 120);
+  const secret = await sessionSecretOf(config);
+  assert.equal(secret.length, 64);
+  assert.equal(secret, await sessionSecretOf(config), "the same on every instance");
+  assert.ok(!secret.includes("s".repeat(2)));
+  assert.throws(() => configFromEnv({ ...config, TRUSTAUTHX_BASE_URL: "ftp://x" }), /missing/);
+});
+
+test("startDenoGateway() / startBunGateway() serve the gateway over HTTP", async () => {
+  const emu = createEmulator();
+  const upstream = await serve(emu.fetch);
+  const env = {
+    TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
+    TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
+    TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
+    TRUSTAUTHX_BASE_URL: upstream.url,
+    TRUSTAUTHX_WIDGET_URL: upstream.url,
+    SERVICE_KEY,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DENO_KV_PATH: ":memory:",
+  };
+  const gw = g.Deno
+    ? await (await import("../src/runtime/deno.ts")).startDenoGateway(env)
+    : await (await import("../src/runtime/bun.ts")).startBunGateway(env);
+  try {
+    const health = await fetch(`${gw.url}/health`);
+    assert.deepEqual(await health.json(), { ok: true });
+    const s = emu.session({ email: "rt@example.com" });
+    const body = JSON.stringify({ accessToken: s.accessToken, refreshToken: s.refreshToken });
+    const headers = { authorization: `Bearer ${SERVICE_KEY}`, "content-type": "application/json" };
+    const first = await fetch(`${gw.url}/rpc/validateTokenSet`, { method: "POST", headers, body });
+    assert.equal((await first.json()).state, true);
+    emu.resetRequests();
+    const second = await fetch(`${gw.url}/rpc/validateTokenSet`, { method: "POST", headers, body });
+    assert.equal(second.status, 200);
+    await second.body?.cancel();
+    assert.equal(emu.requests().total, 0, "answered from the runtime's token cache");
+    const login = await fetch(`${gw.url}/auth/login`, { redirect: "manual" });
+    assert.equal(login.status, 302);
+    assert.equal(login.headers.get("location"), `${upstream.url}/widget/login/?org_id=org_demo`);
+  } finally {
+    await gw.close();
+    await upstream.close();
+  }
+});

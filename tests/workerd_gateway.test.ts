@@ -1,0 +1,232 @@
+/**
+ * The Worker for real: src/runtime/worker.ts bundled with esbuild and run in
+ * workerd (Miniflare) with a real KV binding, against the emulator on a
+ * loopback socket; plus a second Worker that calls the first through a
+ * service binding (RPC).
+ *
+ * @module
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as esbuild from "esbuild";
+import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
+import { serve } from "./_serve.ts";
+
+// Miniflare's type declarations pull in @cloudflare/workers-types, whose global
+// types (Response, fetch, ...) would replace the standard ones for every file
+// of a `deno check`: load it by a computed specifier, with the little typed here.
+interface MfResponse extends Response {}
+interface MfWorker {
+  fetch(url: string, init?: RequestInit): Promise<MfResponse>;
+}
+interface MfKV {
+  list(): Promise<{ keys: { name: string }[] }>;
+  get(key: string): Promise<string | null>;
+}
+interface MiniflareLike {
+  dispatchFetch(url: string, init?: RequestInit): Promise<MfResponse>;
+  getKVNamespace(name: string): Promise<MfKV>;
+  getWorker(name: string): Promise<MfWorker>;
+  dispose(): Promise<void>;
+}
+const MINIFLARE = "miniflare";
+const { Miniflare } = (await import(MINIFLARE)) as {
+  Miniflare: new (options: Record<string, unknown>) => MiniflareLike;
+};
+
+const SERVICE_KEY = "workerd-service-key-0123456789";
+const ADMIN_KEY = "workerd-admin-key-0123456789";
+
+async function bundleWorker(): Promise<string> {
+  const result = await esbuild.build({
+    entryPoints: [new URL("../src/runtime/worker.ts", import.meta.url).pathname],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["cloudflare:workers"],
+    write: false,
+    logLevel: "silent",
+  });
+  const out = result.outputFiles[0];
+  if (out === undefined) throw new Error("esbuild produced no output");
+  return out.text;
+}
+
+const CALLER = `
+export default {
+  async fetch(req, env) {
+    const { op, args } = await req.json();
+    try {
+      return Response.json({ ok: true, value: await env.AUTH[op](...args) });
+    } catch (err) {
+      return Response.json({ ok: false, message: String(err && err.message) });
+    }
+  },
+};`;
+
+function cookieHeader(res: Response, into: Map<string, string>): void {
+  for (const line of res.headers.getSetCookie()) {
+    const [pair = ""] = line.split(";");
+    const i = pair.indexOf("=");
+    const value = pair.slice(i + 1);
+    if (value === "" || /max-age=0/i.test(line)) into.delete(pair.slice(0, i));
+    else into.set(pair.slice(0, i), value);
+  }
+}
+
+test("worker.ts in workerd: session and RPC flows, KV cache entries, service binding RPC", async () => {
+  const emu = createEmulator();
+  const upstream = await serve(emu.fetch);
+  const script = await bundleWorker();
+  const mf = new Miniflare({
+    workers: [
+      {
+        name: "gateway",
+        modules: true,
+        script,
+        compatibilityDate: "2025-09-01",
+        kvNamespaces: ["TOKEN_CACHE"],
+        bindings: {
+          TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
+          TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
+          TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
+          TRUSTAUTHX_BASE_URL: upstream.url,
+          TRUSTAUTHX_WIDGET_URL: upstream.url,
+          SERVICE_KEY,
+          ADMIN_KEY,
+        },
+      },
+      {
+        name: "caller",
+        modules: true,
+        script: CALLER,
+        compatibilityDate: "2025-09-01",
+        serviceBindings: { AUTH: { name: "gateway", entrypoint: "AuthLiteService" } },
+      },
+    ],
+  });
+  try {
+    const base = "http://gateway.test";
+    const health = await mf.dispatchFetch(`${base}/health`);
+    assert.deepEqual(await health.json(), { ok: true });
+
+    // RPC over HTTP, answered the second time from the KV-backed cache.
+    const s = emu.session({ email: "worker@example.com" });
+    const body = JSON.stringify({ accessToken: s.accessToken, refreshToken: s.refreshToken });
+    const headers = { authorization: `Bearer ${SERVICE_KEY}`, "content-type": "application/json" };
+    const first = await mf.dispatchFetch(`${base}/rpc/validateTokenSet`, {
+      method: "POST",
+      headers,
+      body,
+    });
+    assert.equal(first.status, 200);
+    assert.deepEqual(await first.json(), {
+      state: true,
+      access: s.accessToken,
+      refresh: s.refreshToken,
+    });
+    const kv = await mf.getKVNamespace("TOKEN_CACHE");
+    const { keys } = await kv.list();
+    assert.ok(keys.length > 0, "the KV binding received cache entries");
+    for (const { name } of keys) {
+      assert.ok(!name.includes(s.accessToken) && !name.includes(s.refreshToken));
+      const value = (await kv.get(name)) ?? "";
+      assert.ok(!value.includes(s.accessToken), "values are sealed");
+    }
+    emu.resetRequests();
+    const second = await mf.dispatchFetch(`${base}/rpc/validateTokenSet`, {
+      method: "POST",
+      headers,
+      body,
+    });
+    assert.equal(second.status, 200);
+    await second.arrayBuffer();
+    assert.equal(emu.requests().total, 0, "answered from the cache");
+
+    const denied = await mf.dispatchFetch(`${base}/rpc/generateUrl`, { method: "POST" });
+    assert.equal(denied.status, 401);
+    await denied.arrayBuffer();
+
+    // Browser session: login, callback, me, logout.
+    const jar = new Map<string, string>();
+    const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+    const login = await mf.dispatchFetch(`${base}/auth/login`, { redirect: "manual" });
+    assert.equal(login.status, 302);
+    assert.equal(login.headers.get("location"), `${upstream.url}/widget/login/?org_id=org_demo`);
+    cookieHeader(login, jar);
+    await login.arrayBuffer();
+    const code = emu.mintCode({ email: "worker@example.com" });
+    const cb = await mf.dispatchFetch(`${base}/auth/callback?code=${code}`, {
+      redirect: "manual",
+      headers: { cookie: cookie() },
+    });
+    assert.equal(cb.status, 302);
+    cookieHeader(cb, jar);
+    await cb.arrayBuffer();
+    assert.ok(jar.has("authlite_access"));
+    const me = await mf.dispatchFetch(`${base}/auth/me`, { headers: { cookie: cookie() } });
+    assert.equal(me.status, 200);
+    const meBody = await me.json() as { user: { email: string } };
+    assert.equal(meBody.user.email, "worker@example.com");
+    const out = await mf.dispatchFetch(`${base}/auth/logout`, {
+      method: "POST",
+      headers: { cookie: cookie(), "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.deepEqual(await out.json(), { ok: true, revoked: true });
+    cookieHeader(out, jar);
+    const after = await mf.dispatchFetch(`${base}/auth/me`, { headers: { cookie: cookie() } });
+    assert.equal(after.status, 401);
+    await after.arrayBuffer();
+
+    // Another Worker calls the client through the service binding.
+    const caller = await mf.getWorker("caller");
+    const t = emu.session({ email: "binding@example.com" });
+    const viaBinding = await caller.fetch("http://caller.test/", {
+      method: "POST",
+      body: JSON.stringify({ op: "validateTokenSet", args: [t.accessToken, t.refreshToken] }),
+    });
+    assert.deepEqual(await viaBinding.json(), {
+      ok: true,
+      value: { state: true, access: t.accessToken, refresh: t.refreshToken },
+    });
+    const failing = await caller.fetch("http://caller.test/", {
+      method: "POST",
+      body: JSON.stringify({ op: "validateTokenSet", args: ["dead.token.x"] }),
+    });
+    const failure = await failing.json() as { ok: boolean; message: string };
+    assert.equal(failure.ok, false);
+    assert.match(failure.message, /^ERR_INVALID_TOKEN_SET: /);
+    const url = await caller.fetch("http://caller.test/", {
+      method: "POST",
+      body: JSON.stringify({ op: "generateUrl", args: [] }),
+    });
+    assert.deepEqual(await url.json(), {
+      ok: true,
+      value: `${upstream.url}/widget/login/?org_id=org_demo`,
+    });
+  } finally {
+    await mf.dispose();
+    await upstream.close();
+  }
+});
+
+test("worker.ts in workerd answers 500 naming the missing bindings", async () => {
+  const mf = new Miniflare({
+    modules: true,
+    script: await bundleWorker(),
+    compatibilityDate: "2025-09-01",
+    kvNamespaces: ["TOKEN_CACHE"],
+    bindings: { TRUSTAUTHX_SECRET_KEY: "a-secret-that-must-not-show" },
+  });
+  try {
+    const res = await mf.dispatchFetch("http://gateway.test/health");
+    assert.equal(res.status, 500);
+    const text = await res.text();
+    assert.match(text, /missing TRUSTAUTHX_API_KEY, TRUSTAUTHX_ORG_ID/);
+    assert.ok(!text.includes("a-secret-that-must-not-show"));
+  } finally {
+    await mf.dispose();
+  }
+});
