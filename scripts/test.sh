@@ -2,6 +2,7 @@
 # The whole test suite: static checks, the shared suite under Deno and under Bun,
 # and the suites that need workerd, Redis or Chromium. Ends with "N passed, N failed".
 set -uo pipefail
+export NO_COLOR=1
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 mkdir -p .tmp
