@@ -158,3 +158,25 @@ describe("TokenSetCache keys and values", () => {
     assert.deepEqual(ttls, [42, 600]);
   });
 });
+
+test("HmacSha256.sign() equals Web Crypto's HMAC-SHA-256 for keys and messages around block edges", async () => {
+  const { HmacSha256 } = await import("../src/cache/_hmac.ts");
+  for (const keyLength of [1, 31, 32, 64, 65, 100]) {
+    const key = crypto.getRandomValues(new Uint8Array(keyLength));
+    const subtleKey = await crypto.subtle.importKey(
+      "raw",
+      key,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const hmac = new HmacSha256(key);
+    for (const length of [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 300, 1000]) {
+      const message = crypto.getRandomValues(new Uint8Array(length));
+      const expected = new Uint8Array(await crypto.subtle.sign("HMAC", subtleKey, message));
+      assert.deepEqual(hmac.sign(message), expected, `key ${keyLength} B, message ${length} B`);
+    }
+  }
+  const utf8 = new HmacSha256(new TextEncoder().encode("k"));
+  assert.deepEqual(utf8.sign("héllo ✓"), utf8.sign(new TextEncoder().encode("héllo ✓")));
+});

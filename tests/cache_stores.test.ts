@@ -53,10 +53,11 @@ describe("memoryStore()", () => {
     }
   });
 
-  test("new TokenSetCache() puts no second in-process layer in front of a memoryStore", async () => {
+  test("new TokenSetCache() answers a repeated hit over a memoryStore from its decrypted layer", async () => {
     const store = memoryStore();
     assert.ok(store instanceof MemoryStore);
-    const cache = new TokenSetCache({ store, secretKey: "s" });
+    let now = 1_000_000;
+    const cache = new TokenSetCache({ store, secretKey: "s", now: () => now });
     let calls = 0;
     const upstream = {
       validate: () => Promise.resolve(++calls > 0),
@@ -65,10 +66,17 @@ describe("memoryStore()", () => {
     await cache.validateAccessToken("t", upstream);
     await cache.validateAccessToken("t", upstream);
     assert.equal(calls, 1);
-    assert.deepEqual([cache.stats().memoryHits, cache.stats().storeHits], [0, 1]);
-    store.clear();
+    assert.deepEqual([cache.stats().memoryHits, cache.stats().storeHits], [1, 0]);
+    // Past the layer's 5 s the store answers (and decrypts) again.
+    now += 6_000;
     await cache.validateAccessToken("t", upstream);
-    assert.equal(calls, 2, "clearing the store clears the cache: there is no other layer");
+    assert.equal(calls, 1);
+    assert.deepEqual([cache.stats().memoryHits, cache.stats().storeHits], [1, 1]);
+    // Without the layer every hit is a store hit.
+    const bare = new TokenSetCache({ store: memoryStore(), secretKey: "s", memoryLayer: false });
+    await bare.validateAccessToken("t", upstream);
+    await bare.validateAccessToken("t", upstream);
+    assert.deepEqual([bare.stats().memoryHits, bare.stats().storeHits], [0, 1]);
   });
 });
 

@@ -8,10 +8,12 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+import { HmacSha256 } from "./_hmac.ts";
+
 /** The keys derived from the organisation's secret. */
 export interface CacheKeys {
-  /** HMAC-SHA-256 key for store keys. */
-  mac: CryptoKey;
+  /** HMAC-SHA-256 for store keys (synchronous: it is on every lookup). */
+  mac: HmacSha256;
   /** AES-256-GCM key for store values. */
   aead: CryptoKey;
 }
@@ -22,6 +24,7 @@ const SALT = encoder.encode("authlite token-set cache v1");
 export async function deriveKeys(secret: string): Promise<CacheKeys> {
   const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, [
     "deriveKey",
+    "deriveBits",
   ]);
   const hkdf = (info: string) => ({
     name: "HKDF",
@@ -29,21 +32,15 @@ export async function deriveKeys(secret: string): Promise<CacheKeys> {
     salt: SALT,
     info: encoder.encode(info),
   });
-  const [mac, aead] = await Promise.all([
-    crypto.subtle.deriveKey(
-      hkdf("key names"),
-      ikm,
-      { name: "HMAC", hash: "SHA-256", length: 256 },
-      false,
-      [
-        "sign",
-      ],
-    ),
+  // The HMAC key's bytes are what deriveKey would give an HMAC key of 256 bits.
+  const [macKey, aead] = await Promise.all([
+    crypto.subtle.deriveBits(hkdf("key names"), ikm, 256),
     crypto.subtle.deriveKey(hkdf("values"), ikm, { name: "AES-GCM", length: 256 }, false, [
       "encrypt",
       "decrypt",
     ]),
   ]);
+  const mac = new HmacSha256(new Uint8Array(macKey));
   return { mac, aead };
 }
 
@@ -71,8 +68,8 @@ export function fromB64url(text: string): Uint8Array<ArrayBuffer> | null {
 }
 
 /** The keyed hash of `text` (base64url of HMAC-SHA-256). */
-export async function mac(key: CryptoKey, text: string): Promise<string> {
-  return b64url(new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text))));
+export function mac(key: HmacSha256, text: string): string {
+  return b64url(key.sign(text));
 }
 
 const VERSION = "v1";

@@ -94,9 +94,10 @@ export interface TokenSetCacheOptions {
   /** Bound on each store call in milliseconds (default 250); a slower call is a miss. */
   storeTimeoutMs?: number;
   /**
-   * The in-process layer in front of the store (default `{ maxEntries: 1000,
-   * ttlSeconds: 5 }`); `false` disables it. Never used when the store is a
-   * `memoryStore()`, which is in process already.
+   * The in-process layer of decrypted entries in front of the store (default
+   * `{ maxEntries: 1000, ttlSeconds: 5 }`); `false` disables it. A hit there
+   * costs one keyed hash and no store call and no decryption, also in front
+   * of a `memoryStore()`.
    */
   memoryLayer?: MemoryLayerOptions | false;
   /** Prefix of every store key (default `"authlite:ts:v1:"`). */
@@ -247,7 +248,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     this.#onError = options.onError;
     this.#local = store instanceof MemoryStore;
     const layer = options.memoryLayer ?? {};
-    if (layer === false || store instanceof MemoryStore) {
+    if (layer === false) {
       this.#layer = null;
       this.#layerTtlMs = 0;
     } else {
@@ -285,7 +286,7 @@ export class TokenSetCache implements TokenSetCacheLike {
   async validateAccessToken(accessToken: string, upstream: TokenSetUpstream): Promise<boolean> {
     requireToken("accessToken", accessToken);
     const keys = await this.#derive();
-    const atMac = await mac(keys.mac, accessToken);
+    const atMac = mac(keys.mac, accessToken);
     const atKey = `${this.#prefix}at:${atMac}`;
     if (this.#layerGet(atKey, "at") !== null) return true;
     return this.#flights.run(`a:${atKey}`, this.#epoch, async () => {
@@ -316,7 +317,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     requireToken("accessToken", accessToken);
     if (refreshToken !== undefined) requireToken("refreshToken", refreshToken);
     const keys = await this.#derive();
-    const atMac = await mac(keys.mac, accessToken);
+    const atMac = mac(keys.mac, accessToken);
     const atKey = `${this.#prefix}at:${atMac}`;
     const valid: CachedTokenCheck = {
       state: true,
@@ -326,7 +327,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     if (this.#layerGet(atKey, "at") !== null) return valid;
     const rtKey = refreshToken === undefined
       ? null
-      : `${this.#prefix}rt:${await mac(keys.mac, refreshToken)}`;
+      : `${this.#prefix}rt:${mac(keys.mac, refreshToken)}`;
     return this.#flights.run(`s:${atKey}|${rtKey ?? ""}`, this.#epoch, async () => {
       if ((await this.#read(keys, atKey, "at")) !== null) return { ...valid };
       if (rtKey !== null && this.#graceMs > 0) {
@@ -361,7 +362,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     const storeKeys: string[] = [];
     for (const token of tokens) {
       if (typeof token !== "string" || token === "") continue;
-      const m = await mac(keys.mac, token);
+      const m = mac(keys.mac, token);
       storeKeys.push(`${this.#prefix}at:${m}`, `${this.#prefix}rt:${m}`);
     }
     for (const key of storeKeys) this.#layer?.delete(key);
@@ -413,7 +414,7 @@ export class TokenSetCache implements TokenSetCacheLike {
       this.#stats.upstreamRefreshes++;
       const pair = await upstream.refresh(refreshToken);
       if (epoch === this.#epoch) {
-        const newAtKey = `${this.#prefix}at:${await mac(keys.mac, pair.accessToken)}`;
+        const newAtKey = `${this.#prefix}at:${mac(keys.mac, pair.accessToken)}`;
         const writes = [this.#writeValid(keys, newAtKey, pair.accessToken)];
         if (this.#graceMs > 0) {
           const grace: GraceEntry = {
