@@ -180,3 +180,14 @@ test("HmacSha256.sign() equals Web Crypto's HMAC-SHA-256 for keys and messages a
   const utf8 = new HmacSha256(new TextEncoder().encode("k"));
   assert.deepEqual(utf8.sign("héllo ✓"), utf8.sign(new TextEncoder().encode("héllo ✓")));
 });
+
+test("b64url() encodes like btoa with the URL alphabet and no padding, and fromB64url() reverses it", async () => {
+  const { b64url: encode, fromB64url } = await import("../src/cache/_crypto.ts");
+  for (let length = 0; length < 70; length++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(length));
+    const expected = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+      .replace(/=+$/, "");
+    assert.equal(encode(bytes), expected);
+    assert.deepEqual(fromB64url(expected), bytes);
+  }
+});
