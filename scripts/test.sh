@@ -35,6 +35,7 @@ step "deno lint" deno lint
 step "deno fmt --check" deno fmt --check
 step "deno publish --dry-run" deno publish --dry-run --allow-dirty
 step "deno doc --lint mod.ts" deno doc --lint mod.ts
+step "deno test --doc (JSDoc examples)" deno test --doc -A mod.ts src/client src/cache src/gateway/client.ts
 
 echo "== deno test"
 deno test -A --no-check tests/ 2>&1 | tee .tmp/deno-test.out
