@@ -251,13 +251,14 @@ test("GET /auth/profile redirects to the settings; the callback with ac=true re-
 
     const unchanged = await req(fx, jar, "/auth/profile/callback?ac=false");
     assert.equal(unchanged.status, 302);
+    assert.equal(unchanged.headers.get("location"), "/?profile=unchanged");
     assert.equal(unchanged.headers.getSetCookie().length, 0);
 
     fx.emu.seedUser({ email: "carol@example.com", name: "Carol B." });
     const code = fx.emu.mintCode({ email: "carol@example.com" });
     const changed = await req(fx, jar, `/auth/profile/callback?code=${code}&ac=true`);
     assert.equal(changed.status, 302);
-    assert.equal(changed.headers.get("location"), "/");
+    assert.equal(changed.headers.get("location"), "/?profile=updated");
     assert.notEqual(jar.get("authlite_access"), access1);
     const me = await req(fx, jar, "/auth/me");
     const body = await me.json();
@@ -287,6 +288,42 @@ test("createGateway() with cookie.secure false sets cookies without Secure", asy
     const line = setCookieLine(res, "authlite_login") ?? "";
     assert.match(line, /HttpOnly/);
     assert.doesNotMatch(line, /Secure/);
+  } finally {
+    await fx.close();
+  }
+});
+
+test("GET /auth/callback with a bad code sends a browser back to the page with ?error=, and an API caller gets JSON", async () => {
+  const fx = await startGateway();
+  try {
+    const jar = new CookieJar();
+    await req(fx, jar, "/auth/login");
+    const browser = await fx.app.request(`${ORIGIN}/auth/callback?code=not-a-code`, {
+      headers: { cookie: jar.header(), accept: "text/html,application/xhtml+xml" },
+    });
+    assert.equal(browser.status, 302);
+    assert.equal(browser.headers.get("location"), "/?error=ERR_HTTP");
+    assert.ok(!browser.headers.getSetCookie().some((c) => /authlite_access=[^;]/.test(c)));
+
+    await req(fx, jar, "/auth/login");
+    const api = await fx.app.request(`${ORIGIN}/auth/callback?code=not-a-code`, {
+      headers: { cookie: jar.header(), accept: "application/json" },
+    });
+    assert.equal(api.status, 401);
+    assert.equal((await api.json()).error.code, "ERR_HTTP");
+  } finally {
+    await fx.close();
+  }
+});
+
+test("GET /auth/profile without a session sends a browser back with ?error=ERR_UNAUTHORIZED", async () => {
+  const fx = await startGateway();
+  try {
+    const res = await fx.app.request(`${ORIGIN}/auth/profile`, {
+      headers: { accept: "text/html" },
+    });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get("location"), "/?error=ERR_UNAUTHORIZED");
   } finally {
     await fx.close();
   }

@@ -6,11 +6,12 @@
  * @module
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { AuthLiteError } from "../../mod.ts";
 import { currentSession, type GatewayDeps, originOf } from "./_deps.ts";
 import { bodyErrorReplies, errorReplies, jsonBody, jsonReply } from "./_routes.ts";
 import { safeReturnPath } from "./_session.ts";
-import { GatewayError, validationHook } from "./errors.ts";
+import { GatewayError, mapError, validationHook } from "./errors.ts";
 import {
   CallbackQuery,
   LoginQuery,
@@ -80,6 +81,21 @@ const profileCallbackRoute = createRoute({
   responses: { 302: redirect("To the page after the profile"), ...errorReplies },
 });
 
+/** `path` with one more query parameter. */
+function withParam(path: string, name: string, value: string): string {
+  return `${path}${path.includes("?") ? "&" : "?"}${name}=${encodeURIComponent(value)}`;
+}
+
+/**
+ * A browser that navigated here (it asks for HTML) is sent back to the page
+ * with `?error=<code>`, which the page shows in words; an API caller gets the
+ * JSON error as from every other route.
+ */
+function failBrowser(c: Context, path: string, err: unknown): Response {
+  if (!(c.req.header("accept") ?? "").includes("text/html")) throw err;
+  return c.redirect(withParam(path, "error", mapError(err).body.error.code), 302);
+}
+
 /**
  * The session routes.
  *
@@ -98,21 +114,25 @@ export function authRoutes(deps: GatewayDeps) {
     .openapi(callbackRoute, async (c) => {
       const { code } = c.req.valid("query");
       const returnTo = sessions.finishLogin(c);
-      if (returnTo === undefined && deps.requireLoginStart) {
-        throw new GatewayError(
-          400,
-          "ERR_BAD_INPUT",
-          "No login in progress: start at /auth/login (cookies must be enabled)",
-        );
+      try {
+        if (returnTo === undefined && deps.requireLoginStart) {
+          throw new GatewayError(
+            400,
+            "ERR_BAD_INPUT",
+            "No login in progress: start at /auth/login (cookies must be enabled)",
+          );
+        }
+        const user = await client.getUser(code);
+        await sessions.set(c, user.accessToken, user.refreshToken, {
+          uid: user.uid,
+          email: user.email,
+          name: user.name,
+          img: user.img,
+          roles: user.roles,
+        });
+      } catch (err) {
+        return failBrowser(c, deps.postLoginPath, err);
       }
-      const user = await client.getUser(code);
-      await sessions.set(c, user.accessToken, user.refreshToken, {
-        uid: user.uid,
-        email: user.email,
-        name: user.name,
-        img: user.img,
-        roles: user.roles,
-      });
       return c.redirect(returnTo ?? deps.postLoginPath, 302);
     })
     .openapi(meRoute, async (c) => {
@@ -141,26 +161,36 @@ export function authRoutes(deps: GatewayDeps) {
       return c.json({ ok: true as const, revoked }, 200);
     })
     .openapi(profileRoute, async (c) => {
-      const session = await currentSession(c, deps);
-      const back = `${originOf(c, deps)}/auth/profile/callback`;
-      return c.redirect(await client.generateEditUserUrl(session.access, back), 302);
+      try {
+        const session = await currentSession(c, deps);
+        const back = `${originOf(c, deps)}/auth/profile/callback`;
+        return c.redirect(await client.generateEditUserUrl(session.access, back), 302);
+      } catch (err) {
+        return failBrowser(c, deps.postProfilePath, err);
+      }
     })
     .openapi(profileCallbackRoute, async (c) => {
       const { code, ac } = c.req.valid("query");
-      if (ac?.toLowerCase() === "true") {
-        if (code === undefined) {
-          throw new GatewayError(400, "ERR_BAD_INPUT", "Missing parameter: code");
+      const changed = ac?.toLowerCase() === "true";
+      try {
+        if (changed) {
+          if (code === undefined) {
+            throw new GatewayError(400, "ERR_BAD_INPUT", "Missing parameter: code");
+          }
+          const fresh = await client.reAuth(code);
+          const data = await client.getUserData(fresh.accessToken);
+          await sessions.set(c, fresh.accessToken, fresh.refreshToken, {
+            uid: fresh.uid,
+            email: fresh.email,
+            name: data.name,
+            img: data.img,
+            roles: fresh.roles,
+          });
         }
-        const fresh = await client.reAuth(code);
-        const data = await client.getUserData(fresh.accessToken);
-        await sessions.set(c, fresh.accessToken, fresh.refreshToken, {
-          uid: fresh.uid,
-          email: fresh.email,
-          name: data.name,
-          img: data.img,
-          roles: fresh.roles,
-        });
+      } catch (err) {
+        return failBrowser(c, deps.postProfilePath, err);
       }
-      return c.redirect(deps.postProfilePath, 302);
+      const outcome = changed ? "updated" : "unchanged";
+      return c.redirect(withParam(deps.postProfilePath, "profile", outcome), 302);
     });
 }
