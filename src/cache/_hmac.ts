@@ -89,7 +89,8 @@ const W = new Uint32Array(64);
 
 /** Compress the 64-byte blocks of `data` from `offset` into `state`. */
 function compress(state: Uint32Array, data: Uint8Array, offset: number, end: number): void {
-  let [h0, h1, h2, h3, h4, h5, h6, h7] = state as unknown as number[];
+  let h0 = state[0]!, h1 = state[1]!, h2 = state[2]!, h3 = state[3]!;
+  let h4 = state[4]!, h5 = state[5]!, h6 = state[6]!, h7 = state[7]!;
   for (let p = offset; p < end; p += 64) {
     for (let i = 0; i < 16; i++) {
       const j = p + i * 4;
@@ -101,7 +102,7 @@ function compress(state: Uint32Array, data: Uint8Array, offset: number, end: num
       const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
       W[i] = (W[i - 16]! + s0 + W[i - 7]! + s1) | 0;
     }
-    let a = h0!, b = h1!, c = h2!, d = h3!, e = h4!, f = h5!, g = h6!, h = h7!;
+    let a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7;
     for (let i = 0; i < 64; i++) {
       const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
       const t1 = (h + S1 + ((e & f) ^ (~e & g)) + K[i]! + W[i]!) | 0;
@@ -116,23 +117,23 @@ function compress(state: Uint32Array, data: Uint8Array, offset: number, end: num
       b = a;
       a = (t1 + t2) | 0;
     }
-    h0 = (h0! + a) | 0;
-    h1 = (h1! + b) | 0;
-    h2 = (h2! + c) | 0;
-    h3 = (h3! + d) | 0;
-    h4 = (h4! + e) | 0;
-    h5 = (h5! + f) | 0;
-    h6 = (h6! + g) | 0;
-    h7 = (h7! + h) | 0;
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
+    h5 = (h5 + f) | 0;
+    h6 = (h6 + g) | 0;
+    h7 = (h7 + h) | 0;
   }
-  state[0] = h0!;
-  state[1] = h1!;
-  state[2] = h2!;
-  state[3] = h3!;
-  state[4] = h4!;
-  state[5] = h5!;
-  state[6] = h6!;
-  state[7] = h7!;
+  state[0] = h0;
+  state[1] = h1;
+  state[2] = h2;
+  state[3] = h3;
+  state[4] = h4;
+  state[5] = h5;
+  state[6] = h6;
+  state[7] = h7;
 }
 
 /** Finish a hash begun in `state` after `prefixBytes` bytes, over `message`. */
@@ -145,13 +146,25 @@ function finish(state: Uint32Array, prefixBytes: number, message: Uint8Array): U
   tail.set(message.subarray(full));
   tail[rest] = 0x80;
   const bits = (prefixBytes + message.length) * 8;
-  const view = new DataView(tail.buffer);
-  view.setUint32(tail.length - 8, Math.floor(bits / 0x100000000));
-  view.setUint32(tail.length - 4, bits >>> 0);
-  compress(s, tail, 0, tail.length);
+  const hi = Math.floor(bits / 0x100000000);
+  const n = tail.length;
+  tail[n - 8] = hi >>> 24;
+  tail[n - 7] = hi >>> 16;
+  tail[n - 6] = hi >>> 8;
+  tail[n - 5] = hi;
+  tail[n - 4] = bits >>> 24;
+  tail[n - 3] = bits >>> 16;
+  tail[n - 2] = bits >>> 8;
+  tail[n - 1] = bits;
+  compress(s, tail, 0, n);
   const out = new Uint8Array(32);
-  const outView = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) outView.setUint32(i * 4, s[i]!);
+  for (let i = 0; i < 8; i++) {
+    const word = s[i]!;
+    out[i * 4] = word >>> 24;
+    out[i * 4 + 1] = word >>> 16;
+    out[i * 4 + 2] = word >>> 8;
+    out[i * 4 + 3] = word;
+  }
   return out;
 }
 
