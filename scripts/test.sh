@@ -35,6 +35,9 @@ step "deno lint" deno lint
 step "deno fmt --check" deno fmt --check
 step "deno publish --dry-run" deno publish --dry-run --allow-dirty
 step "deno doc --lint mod.ts" deno doc --lint mod.ts
+# Wrangler itself needs Node 22; Bun runs it here. Builds the Worker as a deploy would.
+step "wrangler deploy --dry-run (the Worker builds)" env WRANGLER_SEND_METRICS=false \
+  bun node_modules/wrangler/bin/wrangler.js deploy --dry-run --outdir .tmp/wrangler-out
 step "deno test --doc (JSDoc examples)" deno test --doc -A mod.ts src/client src/cache src/gateway/client.ts
 
 echo "== deno test"
