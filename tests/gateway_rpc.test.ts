@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { serve } from "./_serve.ts";
 import { testClient } from "hono/testing";
 import { signApiKey } from "../mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
@@ -258,6 +259,72 @@ test("POST /rpc/* with an oversized body answers 413", () =>
     const res = await post(fx, "/rpc/getUser", { userToken: "x".repeat(70 * 1024) });
     assert.equal(res.status, 413);
     assert.equal((await res.json()).error.code, "ERR_PAYLOAD_TOO_LARGE");
+  }));
+
+test("POST /rpc/* with a declared Content-Length over the limit answers 413 before reading the body", () =>
+  withGateway(async (fx) => {
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new TextEncoder().encode("{}"));
+        controller.close();
+      },
+    }, { highWaterMark: 0 }); // pulled only when someone reads
+    const res = await fx.app.request("http://gw.test/rpc/getUser", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "content-length": String(1024 * 1024),
+        ...auth.headers,
+      },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.equal((await res.json()).error.code, "ERR_PAYLOAD_TOO_LARGE");
+    assert.equal(pulled, 0, "the body was not read");
+  }));
+
+test("POST /rpc/* with a streamed body and no length answers 413 once it passes the limit", () =>
+  withGateway(async (fx) => {
+    const chunk = new TextEncoder().encode(`{"userToken":"${"x".repeat(16 * 1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fx.app.request("http://gw.test/rpc/getUser", {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth.headers },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.equal((await res.json()).error.code, "ERR_PAYLOAD_TOO_LARGE");
+  }));
+
+test("POST /rpc/* over a real socket: a body within the limit reaches the route, one over it is 413", () =>
+  withGateway(async (fx) => {
+    const server = await serve(fx.app.fetch);
+    try {
+      const send = (userToken: string) =>
+        fetch(`${server.url}/rpc/getUser`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth.headers },
+          body: JSON.stringify({ userToken }),
+        });
+      const small = await send("not-a-code");
+      assert.equal(small.status, 401, "the route ran and the upstream refused the code");
+      await small.body?.cancel();
+      const big = await send("x".repeat(70 * 1024));
+      assert.equal(big.status, 413);
+      await big.body?.cancel();
+    } finally {
+      await server.close();
+    }
   }));
 
 test("POST /rpc/* maps upstream failures: 403 stays 403, 5xx and bad replies become 502", () =>
