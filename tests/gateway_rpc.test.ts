@@ -388,3 +388,10 @@ test("createGateway() answers 500 without detail for an unexpected error", async
     await fx.close();
   }
 });
+
+test("POST /rpc/roles/deleteRole with an unknown role passes the upstream's 404 on, not a 502", () =>
+  withGateway(async (fx) => {
+    const res = await post(fx, "/rpc/roles/deleteRole", { rolId: "rol_missing" });
+    assert.equal(res.status, 404);
+    assert.equal((await res.json()).error.code, "ERR_HTTP");
+  }));

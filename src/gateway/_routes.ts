@@ -38,6 +38,7 @@ export const errorReplies = {
   400: jsonReply(ErrorSchema, "Bad input: the body says which part (`issues`)"),
   401: jsonReply(ErrorSchema, "Missing or wrong credential, or the session is over"),
   403: jsonReply(ErrorSchema, "Not allowed"),
+  404: jsonReply(ErrorSchema, "No such route, or the upstream knows no such id"),
   429: jsonReply(ErrorSchema, "Too many requests (see `Retry-After`)"),
   500: jsonReply(ErrorSchema, "Internal error or misconfiguration"),
   502: jsonReply(ErrorSchema, "The upstream failed, timed out or answered something invalid"),

@@ -101,6 +101,8 @@ export function errorBody(
   return issues === undefined ? { error: { code, message } } : { error: { code, message, issues } };
 }
 
+const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
+
 /**
  * The status and body of an error, by its code: the one table of the gateway.
  *
@@ -123,8 +125,10 @@ export function mapError(err: unknown): {
       case "ERR_INVALID_TOKEN_SET":
         return { status: 401, body: errorBody(err.code, err.message), headers: none };
       case "ERR_HTTP": {
+        // What the upstream says of the request (bad input, no such id, no
+        // right, slow down) is passed on; its own failures are a bad gateway.
         const upstream = err instanceof AuthLiteHttpError ? err.status : 0;
-        const status = upstream === 401 || upstream === 403 ? upstream : 502;
+        const status = PASSED_ON.has(upstream) ? upstream as 400 | 401 | 403 | 404 | 429 : 502;
         return { status, body: errorBody(err.code, err.message), headers: none };
       }
       case "ERR_NETWORK":

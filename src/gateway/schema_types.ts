@@ -123,13 +123,20 @@ export type PermissionsRequest = Record<string, string> | Record<string, string>
 /** The 200 reply of a route, with its body. */
 export type Ok<T> = { output: T; outputFormat: "json"; status: 200 };
 /** An error reply of a route, with its status. */
-export type Fail<S extends 400 | 401 | 403 | 413 | 415 | 429 | 500 | 502> = {
+export type Fail<S extends 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502> = {
   output: ErrorReply;
   outputFormat: "json";
   status: S;
 };
 /** The error replies of every route. */
-export type Errors = Fail<400> | Fail<401> | Fail<403> | Fail<429> | Fail<500> | Fail<502>;
+export type Errors =
+  | Fail<400>
+  | Fail<401>
+  | Fail<403>
+  | Fail<404>
+  | Fail<429>
+  | Fail<500>
+  | Fail<502>;
 /** The error replies of a route with a body. */
 export type BodyErrors = Errors | Fail<413> | Fail<415>;
 /** A redirect (no JSON body). */
