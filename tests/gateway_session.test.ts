@@ -234,6 +234,33 @@ test("GET /auth/me with a forged profile cookie rebuilds the profile from upstre
   }
 });
 
+test("GET /auth/me does not take another session's signed profile cookie", async () => {
+  const fx = await startGateway();
+  try {
+    const admins = fx.emu.seedRole({ name: "admins", permissions: [{ admin: "true" }] });
+    fx.emu.seedUser({ email: "root@example.com", roles: [admins.rol_id] });
+    fx.emu.seedUser({ email: "eve@example.com" });
+    const root = new CookieJar();
+    await req(fx, root, "/auth/login");
+    await req(fx, root, `/auth/callback?code=${fx.emu.mintCode({ email: "root@example.com" })}`);
+    const eve = new CookieJar();
+    await req(fx, eve, "/auth/login");
+    await req(fx, eve, `/auth/callback?code=${fx.emu.mintCode({ email: "eve@example.com" })}`);
+    // Eve's tokens with the admin's profile cookie: signed by the gateway, but bound to
+    // the admin's access token, so it is not taken.
+    const cookies = `authlite_access=${eve.get("authlite_access")}; authlite_refresh=${
+      eve.get("authlite_refresh")
+    }; authlite_profile=${root.get("authlite_profile")}`;
+    const res = await fx.app.request(`${ORIGIN}/auth/me`, { headers: { cookie: cookies } });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.user.email, "eve@example.com");
+    assert.deepEqual(body.user.roles, []);
+  } finally {
+    await fx.close();
+  }
+});
+
 test("GET /auth/profile redirects to the settings; the callback with ac=true re-issues the session", async () => {
   const fx = await startGateway();
   try {

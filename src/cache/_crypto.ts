@@ -8,7 +8,7 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-import { HmacSha256 } from "./_hmac.ts";
+import { HmacSha256 } from "../_hmac.ts";
 
 /** The keys derived from the organisation's secret. */
 export interface CacheKeys {

@@ -86,7 +86,7 @@ export async function currentSession(c: Context, deps: GatewayDeps): Promise<Ses
     throw err;
   }
   const refreshed = !check.state;
-  let profile = await deps.sessions.profile(c, access);
+  let profile = deps.sessions.profile(c, access);
   const rebuilt = profile === undefined;
   if (profile === undefined) {
     const data = await deps.client.getUserData(check.access);
@@ -98,7 +98,7 @@ export async function currentSession(c: Context, deps: GatewayDeps): Promise<Ses
       roles: rolesOfClaims(data.claims),
     };
   }
-  if (refreshed || rebuilt) await deps.sessions.set(c, check.access, check.refresh, profile);
+  if (refreshed || rebuilt) deps.sessions.set(c, check.access, check.refresh, profile);
   return { access: check.access, refresh: check.refresh, profile, refreshed };
 }
 

@@ -9,6 +9,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
+import { HmacSha256 } from "../_hmac.ts";
+import { timingSafeEqual } from "./_credentials.ts";
 
 /** What the gateway knows of the signed-in user. */
 export interface Profile {
@@ -75,7 +77,9 @@ function signed(payload: string, access: string): Uint8Array<ArrayBuffer> {
 
 /** The session cookies of one gateway. */
 export class Sessions {
-  #key: Promise<CryptoKey>;
+  // Synchronous: Web Crypto costs tens of microseconds a call on some
+  // runtimes, and /auth/me checks this signature on every request.
+  #mac: HmacSha256;
   #prefix: string;
   #attributes: CookieOptions;
 
@@ -84,13 +88,7 @@ export class Sessions {
    * @param options the cookie settings
    */
   constructor(secret: string, options: SessionCookieOptions = {}) {
-    this.#key = crypto.subtle.importKey(
-      "raw",
-      encoder.encode(`authlite-gateway-profile-v1:${secret}`),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign", "verify"],
-    );
+    this.#mac = new HmacSha256(encoder.encode(`authlite-gateway-profile-v1:${secret}`));
     this.#prefix = options.prefix ?? "authlite_";
     this.#attributes = {
       httpOnly: true,
@@ -128,10 +126,10 @@ export class Sessions {
    * @param refresh the refresh token, if any
    * @param profile the profile to sign and bind to the access token
    */
-  async set(c: Context, access: string, refresh: string | null, profile: Profile): Promise<void> {
+  set(c: Context, access: string, refresh: string | null, profile: Profile): void {
     setCookie(c, `${this.#prefix}access`, access, this.#attributes);
     if (refresh !== null) setCookie(c, `${this.#prefix}refresh`, refresh, this.#attributes);
-    setCookie(c, `${this.#prefix}profile`, await this.#sign(profile, access), this.#attributes);
+    setCookie(c, `${this.#prefix}profile`, this.#sign(profile, access), this.#attributes);
   }
 
   /**
@@ -179,7 +177,7 @@ export class Sessions {
    * @param access the access token of the session
    * @returns the profile, or `undefined`
    */
-  async profile(c: Context, access: string): Promise<Profile | undefined> {
+  profile(c: Context, access: string): Profile | undefined {
     const raw = getCookie(c, `${this.#prefix}profile`);
     if (raw === undefined) return undefined;
     const [payload, signature, extra] = raw.split(".");
@@ -187,8 +185,7 @@ export class Sessions {
     const sig = unb64url(signature);
     const body = unb64url(payload);
     if (sig === undefined || body === undefined) return undefined;
-    const ok = await crypto.subtle.verify("HMAC", await this.#key, sig, signed(payload, access));
-    if (!ok) return undefined;
+    if (!timingSafeEqual(this.#mac.sign(signed(payload, access)), sig)) return undefined;
     let value: unknown;
     try {
       value = JSON.parse(decoder.decode(body));
@@ -205,10 +202,9 @@ export class Sessions {
     };
   }
 
-  async #sign(profile: Profile, access: string): Promise<string> {
+  #sign(profile: Profile, access: string): string {
     const payload = b64url(encoder.encode(JSON.stringify(profile)));
-    const sig = await crypto.subtle.sign("HMAC", await this.#key, signed(payload, access));
-    return `${payload}.${b64url(new Uint8Array(sig))}`;
+    return `${payload}.${b64url(this.#mac.sign(signed(payload, access)))}`;
   }
 }
 

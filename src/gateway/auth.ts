@@ -123,7 +123,7 @@ export function authRoutes(deps: GatewayDeps) {
           );
         }
         const user = await client.getUser(code);
-        await sessions.set(c, user.accessToken, user.refreshToken, {
+        sessions.set(c, user.accessToken, user.refreshToken, {
           uid: user.uid,
           email: user.email,
           name: user.name,
@@ -179,7 +179,7 @@ export function authRoutes(deps: GatewayDeps) {
           }
           const fresh = await client.reAuth(code);
           const data = await client.getUserData(fresh.accessToken);
-          await sessions.set(c, fresh.accessToken, fresh.refreshToken, {
+          sessions.set(c, fresh.accessToken, fresh.refreshToken, {
             uid: fresh.uid,
             email: fresh.email,
             name: data.name,

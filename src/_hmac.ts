@@ -1,7 +1,8 @@
 /**
- * A synchronous HMAC-SHA-256 for the hot path of the token-set cache: one
- * Web Crypto call costs tens of microseconds on some runtimes (an async
- * round-trip per call), more than hashing a token takes in plain code. The
+ * A synchronous HMAC-SHA-256 for hot paths (token-set cache keys, the
+ * gateway's profile cookie): one Web Crypto call costs tens of microseconds on
+ * some runtimes (an async round-trip per call), more than hashing a token
+ * takes in plain code. The
  * key's inner and outer states are computed once; each MAC then hashes the
  * message and one more block. Its output equals Web Crypto's (tested).
  *
