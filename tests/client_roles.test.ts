@@ -171,3 +171,59 @@ test("mergePermissions() merges every map, later keys winning", () => {
   });
   assert.deepEqual(mergePermissions([]), {});
 });
+
+test("mergePermissions() keeps a permission named __proto__ as data", () => {
+  const merged = mergePermissions([JSON.parse('{"__proto__":"x","a":"1"}')]);
+  assert.equal(Object.getPrototypeOf(merged), Object.prototype);
+  assert.ok(Object.hasOwn(merged, "__proto__"));
+  assert.equal(Object.getOwnPropertyDescriptor(merged, "__proto__")?.value, "x");
+  assert.equal(merged.a, "1");
+});
+
+test("roles.validate() does not keep a list loaded before the client's own change", async () => {
+  const { createEmulator, DEMO_ORG } = await import("../src/emulator/mod.ts");
+  const { AuthLiteClient } = await import("../mod.ts");
+  const { serve } = await import("./_serve.ts");
+  const emu = createEmulator();
+  const server = await serve(emu.fetch);
+  // A list of roles that is read now but reaches the client only when released.
+  let hold: Promise<void> | undefined;
+  let release = () => {};
+  let arrived = () => {};
+  const fetch = async (input: string | URL | Request, init?: RequestInit) => {
+    const res = await globalThis.fetch(input, init);
+    const url = new URL(input instanceof Request ? input.url : input);
+    if ((init?.method ?? "GET") === "GET" && url.pathname === LIST && hold) {
+      arrived();
+      await hold;
+    }
+    return res;
+  };
+  try {
+    const role = emu.seedRole({ name: "ops", permissions: [{ admin: "true" }, { doc: "read" }] });
+    const client = new AuthLiteClient({
+      apiKey: DEMO_ORG.apiKey,
+      secretKey: DEMO_ORG.secretKey,
+      orgId: DEMO_ORG.orgId,
+      baseUrl: server.url,
+      fetch,
+    });
+    assert.equal(await client.roles.validate(role.rol_id, "admin", "true"), true);
+    // Another party adds a role: the next reply's X-EDGE makes the cache stale.
+    emu.seedRole({ name: "other", permissions: [{ x: "y" }] });
+    await client.roles.addPermission(role.rol_id, { extra: "1" });
+    hold = new Promise((resolve) => (release = resolve));
+    const read = new Promise<void>((resolve) => (arrived = resolve));
+    const during = client.roles.validate(role.rol_id, "admin", "true"); // loads: held
+    await read; // the list has been read upstream, before the change below
+    hold = undefined;
+    await client.roles.deletePermission(role.rol_id, { admin: "true" }); // done meanwhile
+    release();
+    await during;
+    assert.equal(await client.roles.validate(role.rol_id, "admin", "true"), false);
+    assert.equal(await client.roles.validate(role.rol_id, "extra", "1"), true);
+  } finally {
+    release();
+    await server.close();
+  }
+});

@@ -16,8 +16,18 @@ interface CachedRole {
 export function mergePermissions(
   permissions: ReadonlyArray<Record<string, string>>,
 ): Record<string, string> {
+  // Defined, not assigned: a key such as "__proto__" is a permission like any other.
   const merged: Record<string, string> = {};
-  for (const map of permissions) Object.assign(merged, map);
+  for (const map of permissions) {
+    for (const [key, value] of Object.entries(map)) {
+      Object.defineProperty(merged, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
   return merged;
 }
 
@@ -26,7 +36,9 @@ export class RoleCache {
   #load: () => Promise<Role[]>;
   #roles: Map<string, CachedRole> | undefined;
   #stale = false;
-  #loading: Promise<Map<string, CachedRole>> | undefined;
+  /** Bumped by every invalidation: a load begun before one does not make the cache fresh. */
+  #generation = 0;
+  #loading: Promise<void> | undefined;
 
   /**
    * Create an empty cache.
@@ -42,19 +54,29 @@ export class RoleCache {
     return this.#roles !== undefined && !this.#stale;
   }
 
-  /** Take a fresh list of roles (from a load or a `getAllRoles()`). */
-  set(roles: readonly Role[]): void {
+  /** The current generation: read it before a request whose roles you will `set`. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Take a list of roles (from a load or a `getAllRoles()`) fetched when the
+   * cache was at `generation`. The cache is fresh after it only if nothing
+   * invalidated it since: a change made while the list was in flight wins.
+   */
+  set(roles: readonly Role[], generation: number): void {
     const map = new Map<string, CachedRole>();
     for (const role of roles) {
       map.set(role.rolId, { name: role.name, permissions: mergePermissions(role.permissions) });
     }
     this.#roles = map;
-    this.#stale = false;
+    this.#stale = generation !== this.#generation;
   }
 
-  /** Mark the cache stale: the next use reloads it. */
+  /** Mark the cache stale: the next use reloads it, even if a load is under way. */
   invalidate(): void {
     this.#stale = true;
+    this.#generation++;
   }
 
   /** An `X-EDGE` value seen on a reply: the organisation's role count. */
@@ -62,23 +84,27 @@ export class RoleCache {
     if (header === null || this.#roles === undefined) return;
     const text = header.trim();
     if (!/^\d+$/.test(text)) return;
-    if (Number(text) !== this.#roles.size) this.#stale = true;
+    // Already stale: a reload is due anyway (and this may be that reload's own reply).
+    if (Number(text) !== this.#roles.size && !this.#stale) this.invalidate();
   }
 
   async #ensure(): Promise<Map<string, CachedRole>> {
-    if (this.#roles !== undefined && !this.#stale) return this.#roles;
-    if (this.#loading === undefined) {
-      const loading = this.#load().then((roles) => {
-        this.set(roles);
-        return this.#roles as Map<string, CachedRole>;
-      });
-      this.#loading = loading;
-      const clear = () => {
-        if (this.#loading === loading) this.#loading = undefined;
-      };
-      loading.then(clear, clear);
+    // A load overtaken by an invalidation leaves the cache stale: load again,
+    // a few times at most (then answer from the newest list there is).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (this.#roles !== undefined && !this.#stale) return this.#roles;
+      if (this.#loading === undefined) {
+        const generation = this.#generation;
+        const loading = this.#load().then((roles) => this.set(roles, generation));
+        this.#loading = loading;
+        const clear = () => {
+          if (this.#loading === loading) this.#loading = undefined;
+        };
+        loading.then(clear, clear);
+      }
+      await this.#loading;
     }
-    return await this.#loading;
+    return this.#roles as Map<string, CachedRole>;
   }
 
   /** The roles matching `query` (see {@linkcode RoleQuery}). */

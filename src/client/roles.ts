@@ -123,8 +123,9 @@ export function createRoles(ctx: ClientContext): Roles & { observeEdge(h: string
     observeEdge: (header) => cache.observeEdge(header),
 
     async getAllRoles() {
+      const generation = cache.generation;
       const roles = await fetchRoles("roles.getAllRoles");
-      cache.set(roles);
+      cache.set(roles, generation);
       return roles;
     },
 
