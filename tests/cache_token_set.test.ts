@@ -371,3 +371,77 @@ describe("TokenSetCache options", () => {
     assert.equal(calls, 2);
   });
 });
+
+describe("TokenSetCache grace window and revocation", () => {
+  async function refreshed() {
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    const cache = new TokenSetCache({ store: memoryStore({ now: h.now }), secretKey, now: h.now });
+    const old = h.session();
+    h.advance(300);
+    const next = await cache.validateTokenSet(old.accessToken, old.refreshToken, h.upstream);
+    assert.equal(next.state, false);
+    return { h, cache, old, next };
+  }
+
+  test("validateTokenSet() gives the rotated pair to the old refresh token only with the old access token", async () => {
+    const { h, cache, old, next } = await refreshed();
+    try {
+      const late = await cache.validateTokenSet(old.accessToken, old.refreshToken, h.upstream);
+      assert.deepEqual(late, next);
+      // Not from the grace entry: upstream is asked, and refuses the rotated refresh token.
+      await assert.rejects(
+        cache.validateTokenSet("not-a-token-at-all", old.refreshToken, h.upstream),
+        /Refresh failed: 401/,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet() closes the grace window when the new pair is revoked (a logout)", async () => {
+    const { h, cache, old, next } = await refreshed();
+    try {
+      await cache.forget([next.access, next.refresh ?? ""]);
+      await assert.rejects(
+        cache.validateTokenSet(old.accessToken, old.refreshToken, h.upstream),
+        /Refresh failed: 401/,
+      );
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("forget() during a write in flight wins: the entry is not left in the store", async () => {
+    const h = await startHarness();
+    try {
+      const map = new Map<string, string>();
+      let gate: Promise<void> | undefined;
+      let open = () => {};
+      let putStarted = () => {};
+      const started = new Promise<void>((resolve) => (putStarted = resolve));
+      const store = {
+        get: (key: string) => Promise.resolve(map.get(key) ?? null),
+        put: async (key: string, value: string) => {
+          putStarted();
+          if (gate) await gate;
+          map.set(key, value);
+        },
+        delete: (key: string) => Promise.resolve(void map.delete(key)),
+      };
+      const cache = new TokenSetCache({ store, secretKey, now: h.now, memoryLayer: false });
+      const s = h.session();
+      gate = new Promise((resolve) => (open = resolve));
+      const first = cache.validateAccessToken(s.accessToken, h.upstream); // put held
+      await started;
+      await cache.forget([s.accessToken]); // the delete lands before the held put
+      open();
+      assert.equal(await first, true);
+      assert.equal(map.size, 0, "the put that lost the race was deleted again");
+      h.emulator.resetRequests();
+      await cache.validateAccessToken(s.accessToken, h.upstream);
+      assert.equal(h.calls().validate, 1, "the next validation went upstream");
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -330,12 +330,9 @@ export class TokenSetCache implements TokenSetCacheLike {
       : `${this.#prefix}rt:${mac(keys.mac, refreshToken)}`;
     return this.#flights.run(`s:${atKey}|${rtKey ?? ""}`, this.#epoch, async () => {
       if ((await this.#read(keys, atKey, "at")) !== null) return { ...valid };
-      if (rtKey !== null && this.#graceMs > 0) {
-        const grace = await this.#read(keys, rtKey, "rt");
-        if (grace !== null && grace.o === atMac) {
-          this.#stats.graceHits++;
-          return { state: false, access: grace.a, refresh: grace.r };
-        }
+      if (rtKey !== null) {
+        const grace = await this.#grace(keys, rtKey, atMac);
+        if (grace !== null) return { state: false, access: grace.a, refresh: grace.r };
       }
       if (await this.#askUpstream(keys, accessToken, atKey, upstream)) return { ...valid };
       if (refreshToken === undefined || rtKey === null) {
@@ -390,7 +387,9 @@ export class TokenSetCache implements TokenSetCacheLike {
       const epoch = this.#epoch;
       this.#stats.upstreamValidations++;
       const ok = await upstream.validate(accessToken);
-      if (ok === true && epoch === this.#epoch) await this.#writeValid(keys, atKey, accessToken);
+      if (ok === true && epoch === this.#epoch) {
+        await this.#writeValid(keys, atKey, accessToken, epoch);
+      }
       return ok === true;
     });
   }
@@ -403,19 +402,14 @@ export class TokenSetCache implements TokenSetCacheLike {
     upstream: TokenSetUpstream,
   ): Promise<CachedTokenPair> {
     return this.#flights.run(`r:${rtKey}`, this.#epoch, async () => {
-      if (this.#graceMs > 0) {
-        const grace = await this.#read(keys, rtKey, "rt");
-        if (grace !== null) {
-          this.#stats.graceHits++;
-          return { accessToken: grace.a, refreshToken: grace.r };
-        }
-      }
+      const grace = await this.#grace(keys, rtKey, atMac);
+      if (grace !== null) return { accessToken: grace.a, refreshToken: grace.r };
       const epoch = this.#epoch;
       this.#stats.upstreamRefreshes++;
       const pair = await upstream.refresh(refreshToken);
       if (epoch === this.#epoch) {
         const newAtKey = `${this.#prefix}at:${mac(keys.mac, pair.accessToken)}`;
-        const writes = [this.#writeValid(keys, newAtKey, pair.accessToken)];
+        const writes = [this.#writeValid(keys, newAtKey, pair.accessToken, epoch)];
         if (this.#graceMs > 0) {
           const grace: GraceEntry = {
             t: "rt",
@@ -424,7 +418,7 @@ export class TokenSetCache implements TokenSetCacheLike {
             r: pair.refreshToken,
             o: atMac,
           };
-          writes.push(this.#write(keys, rtKey, grace));
+          writes.push(this.#write(keys, rtKey, grace, epoch));
         }
         await Promise.all(writes);
       }
@@ -432,20 +426,55 @@ export class TokenSetCache implements TokenSetCacheLike {
     });
   }
 
-  #writeValid(keys: CacheKeys, atKey: string, accessToken: string): Promise<void> {
+  /**
+   * The pair a refresh of this refresh token gave a moment ago, for a caller
+   * that still holds the pair it replaced: only with the same access token
+   * (the refresh token alone unlocks nothing), and only while the new access
+   * token is still cached as valid, so that revoking the new pair (a logout)
+   * also closes the window.
+   */
+  async #grace(keys: CacheKeys, rtKey: string, atMac: string): Promise<GraceEntry | null> {
+    if (this.#graceMs <= 0) return null;
+    const grace = await this.#read(keys, rtKey, "rt");
+    if (grace === null || grace.o !== atMac) return null;
+    const newAtKey = `${this.#prefix}at:${mac(keys.mac, grace.a)}`;
+    if ((await this.#read(keys, newAtKey, "at")) === null) return null;
+    this.#stats.graceHits++;
+    return grace;
+  }
+
+  #writeValid(
+    keys: CacheKeys,
+    atKey: string,
+    accessToken: string,
+    epoch: number,
+  ): Promise<void> {
     const now = this.#now();
     const exp = jwtExpiryMs(accessToken);
     const x = Math.min(now + this.#ttlMs, exp ?? Infinity);
     if (x - now < 1000) return Promise.resolve();
-    return this.#write(keys, atKey, { t: "at", x });
+    return this.#write(keys, atKey, { t: "at", x }, epoch);
   }
 
-  async #write(keys: CacheKeys, key: string, entry: Entry): Promise<void> {
+  /**
+   * Write an entry learnt from an upstream answer given at `epoch`. A
+   * `forget()` since then wins: before the put the write is dropped, and
+   * after it (a delete racing the put) the entry is deleted again.
+   */
+  async #write(keys: CacheKeys, key: string, entry: Entry, epoch: number): Promise<void> {
     const now = this.#now();
     this.#layerSet(key, entry);
     const sealed = await seal(keys.aead, JSON.stringify(entry), key);
+    if (epoch !== this.#epoch) {
+      this.#layer?.delete(key);
+      return;
+    }
     const ttlSeconds = Math.max(1, Math.ceil((entry.x - now) / 1000));
     await this.#call("put", () => this.#store.put(key, sealed, { ttlSeconds }));
+    if (epoch !== this.#epoch) {
+      this.#layer?.delete(key);
+      await this.#call("delete", () => this.#store.delete(key));
+    }
   }
 
   #layerGet<K extends Entry["t"]>(key: string, kind: K): Extract<Entry, { t: K }> | null {
