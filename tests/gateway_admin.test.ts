@@ -172,3 +172,34 @@ test("createGateway() with an adminPermission of its own checks that one", async
     await fx.close();
   }
 });
+
+test("GET /admin/* by permission: a role taken away upstream ends admin access by the next refresh", () =>
+  withGateway(async (fx) => {
+    const role = fx.emu.seedRole({ name: "admins", permissions: [{ admin: "true" }] });
+    const user = fx.emu.seedUser({ email: "ex-admin@example.com", roles: [role.rol_id] });
+    const jar = await signIn(fx, "ex-admin@example.com");
+    const asUser = () =>
+      fx.app.request(`${ORIGIN}/admin/roles`, { headers: { cookie: jar.header() } });
+    const before = await asUser();
+    assert.equal(before.status, 200);
+    await before.body?.cancel();
+
+    // The role is taken away upstream, without signing the session off.
+    const taken = await fx.app.request(`${ORIGIN}/admin/users/${user.uid}/roles`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ remove: [role.rol_id] }),
+    });
+    assert.equal(taken.status, 200);
+    await taken.body?.cancel();
+
+    // Past the access token's lifetime the session is refreshed and the roles read again.
+    fx.advance(3601);
+    const after = await asUser();
+    jar.take(after);
+    assert.equal(after.status, 403);
+    assert.equal((await after.json()).error.code, "ERR_FORBIDDEN");
+    const again = await asUser();
+    assert.equal(again.status, 403, "the re-set profile cookie holds the new roles");
+    await again.body?.cancel();
+  }));

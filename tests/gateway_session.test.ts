@@ -355,3 +355,30 @@ test("GET /auth/profile without a session sends a browser back with ?error=ERR_U
     await fx.close();
   }
 });
+
+test("GET /auth/me with the cookies of before a refresh is refused once the session logged out", async () => {
+  const fx = await startGateway();
+  try {
+    const jar = new CookieJar();
+    await req(fx, jar, "/auth/login");
+    await req(fx, jar, `/auth/callback?code=${fx.emu.mintCode({ email: "replay@example.com" })}`);
+    const oldCookies = jar.header();
+    fx.advance(3601);
+    const me = await req(fx, jar, "/auth/me"); // refreshed: the cookies rotate
+    assert.equal(me.status, 200);
+    assert.notEqual(jar.header(), oldCookies);
+    const out = await fx.app.request(`${ORIGIN}/auth/logout`, {
+      method: "POST",
+      headers: { cookie: jar.header(), "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(out.status, 200);
+    await out.body?.cancel();
+    // Someone replays the cookies of before the refresh, within the grace window.
+    const replay = await fx.app.request(`${ORIGIN}/auth/me`, { headers: { cookie: oldCookies } });
+    assert.equal(replay.status, 401);
+    await replay.body?.cancel();
+  } finally {
+    await fx.close();
+  }
+});

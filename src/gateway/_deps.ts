@@ -86,7 +86,9 @@ export async function currentSession(c: Context, deps: GatewayDeps): Promise<Ses
     throw err;
   }
   const refreshed = !check.state;
-  let profile = deps.sessions.profile(c, access);
+  // After a refresh the profile (roles included) is read again from upstream:
+  // roles granted or taken away take effect by the next refresh at the latest.
+  let profile = refreshed ? undefined : deps.sessions.profile(c, access);
   const rebuilt = profile === undefined;
   if (profile === undefined) {
     const data = await deps.client.getUserData(check.access);
