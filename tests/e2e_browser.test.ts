@@ -105,6 +105,7 @@ async function withStack(run: (stack: Stack) => Promise<void>): Promise<void> {
       client,
       sessionSecret: SESSION_SECRET,
       cookie: { secure: false },
+      profileEditing: true,
       redact: [DEMO_ORG.apiKey, DEMO_ORG.secretKey],
       ui: (gateway) => gateway.route("/", uiRoutes({ bundle: pageBundle })),
     });

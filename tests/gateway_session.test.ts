@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { CookieJar, startGateway } from "./_gateway_fixture.ts";
 
 const ORIGIN = "http://gw.test";
@@ -262,7 +263,7 @@ test("GET /auth/me does not take another session's signed profile cookie", async
 });
 
 test("GET /auth/profile redirects to the settings; the callback with ac=true re-issues the session", async () => {
-  const fx = await startGateway();
+  const fx = await startGateway({ profileEditing: true });
   try {
     fx.emu.seedUser({ email: "carol@example.com", name: "Carol" });
     const jar = new CookieJar();
@@ -344,7 +345,7 @@ test("GET /auth/callback with a bad code sends a browser back to the page with ?
 });
 
 test("GET /auth/profile without a session sends a browser back with ?error=ERR_UNAUTHORIZED", async () => {
-  const fx = await startGateway();
+  const fx = await startGateway({ profileEditing: true });
   try {
     const res = await fx.app.request(`${ORIGIN}/auth/profile`, {
       headers: { accept: "text/html" },
@@ -378,6 +379,41 @@ test("GET /auth/me with the cookies of before a refresh is refused once the sess
     const replay = await fx.app.request(`${ORIGIN}/auth/me`, { headers: { cookie: oldCookies } });
     assert.equal(replay.status, 401);
     await replay.body?.cancel();
+  } finally {
+    await fx.close();
+  }
+});
+
+test("GET /auth/profile is off by default: the settings URL would show the API key and signed key", async () => {
+  const fx = await startGateway();
+  try {
+    const jar = new CookieJar();
+    await req(fx, jar, "/auth/login");
+    await req(fx, jar, `/auth/callback?code=${fx.emu.mintCode({ email: "dan@example.com" })}`);
+    const res = await req(fx, jar, "/auth/profile");
+    assert.equal(res.status, 403);
+    const text = await res.text();
+    assert.equal(JSON.parse(text).error.code, "ERR_FORBIDDEN");
+    assert.equal(res.headers.get("location"), null);
+    assert.ok(!text.includes(DEMO_ORG.apiKey));
+  } finally {
+    await fx.close();
+  }
+});
+
+test("GET /auth/profile/callback with a code of another account keeps the session and answers 403", async () => {
+  const fx = await startGateway({ profileEditing: true });
+  try {
+    const jar = new CookieJar();
+    await req(fx, jar, "/auth/login");
+    await req(fx, jar, `/auth/callback?code=${fx.emu.mintCode({ email: "victim@example.com" })}`);
+    const before = jar.get("authlite_access");
+    const attackerCode = fx.emu.mintCode({ email: "attacker@example.com" });
+    const res = await req(fx, jar, `/auth/profile/callback?code=${attackerCode}&ac=true`);
+    assert.equal(res.status, 403);
+    assert.equal(jar.get("authlite_access"), before);
+    const me = await req(fx, jar, "/auth/me");
+    assert.equal((await me.json()).user.email, "victim@example.com");
   } finally {
     await fx.close();
   }

@@ -31,6 +31,8 @@ export interface GatewayDeps {
   publicUrl: string | undefined;
   /** Whether the login callback requires the cookie set by `/auth/login`. */
   requireLoginStart: boolean;
+  /** Whether `/auth/profile` may hand the settings URL (API key, signed key) to the browser. */
+  profileEditing: boolean;
 }
 
 /** A validated browser session. */

@@ -57,6 +57,13 @@ export interface GatewayOptions {
   publicUrl?: string;
   /** Whether `/auth/callback` requires a login started at `/auth/login` (default `true`). */
   requireLoginStart?: boolean;
+  /**
+   * Whether `/auth/profile` sends signed-in users to TrustAuthX's profile
+   * settings (default `false`). TrustAuthX's settings URL holds the
+   * organisation's API key and signed key, which together call its API as the
+   * organisation: turn this on only if every signed-in user may see them.
+   */
+  profileEditing?: boolean;
   /** The session cookies (`secure` defaults to `true`). */
   cookie?: SessionCookieOptions;
   /** Origins allowed by CORS (a list, or a predicate); none: no CORS headers. */
@@ -117,6 +124,7 @@ function resolve(options: GatewayOptions): GatewayDeps {
     postProfilePath: safeReturnPath(options.postProfilePath ?? postLoginPath),
     publicUrl,
     requireLoginStart: options.requireLoginStart ?? true,
+    profileEditing: options.profileEditing ?? false,
   };
 }
 

@@ -162,6 +162,13 @@ export function authRoutes(deps: GatewayDeps) {
     })
     .openapi(profileRoute, async (c) => {
       try {
+        if (!deps.profileEditing) {
+          throw new GatewayError(
+            403,
+            "ERR_FORBIDDEN",
+            "Profile editing is off: TrustAuthX's settings URL holds the organisation's API key and signed key (see profileEditing)",
+          );
+        }
         const session = await currentSession(c, deps);
         const back = `${originOf(c, deps)}/auth/profile/callback`;
         return c.redirect(await client.generateEditUserUrl(session.access, back), 302);
@@ -177,7 +184,21 @@ export function authRoutes(deps: GatewayDeps) {
           if (code === undefined) {
             throw new GatewayError(400, "ERR_BAD_INPUT", "Missing parameter: code");
           }
+          // Only for the user signed in here: a code of another account must
+          // not switch this browser to that account (login CSRF).
+          const session = await currentSession(c, deps);
           const fresh = await client.reAuth(code);
+          if (fresh.uid !== session.profile.uid) {
+            await client.revokeToken({
+              accessToken: fresh.accessToken,
+              refreshToken: fresh.refreshToken,
+            }).catch(() => false);
+            throw new GatewayError(
+              403,
+              "ERR_FORBIDDEN",
+              "The profile code is for another account than the one signed in",
+            );
+          }
           const data = await client.getUserData(fresh.accessToken);
           sessions.set(c, fresh.accessToken, fresh.refreshToken, {
             uid: fresh.uid,

@@ -35,6 +35,8 @@ export interface GatewayEnv {
   COOKIE_SECURE?: string;
   /** Where the browser goes after a login (default `/`). */
   POST_LOGIN_PATH?: string;
+  /** `true` to let `/auth/profile` hand TrustAuthX's settings URL (API key, signed key) to users. */
+  PROFILE_EDITING?: string;
   /** Requests per minute and client address on `/auth`, `/rpc`, `/admin` (default none). */
   RATE_LIMIT_PER_MINUTE?: string;
 }
@@ -63,6 +65,8 @@ export interface GatewayConfig {
   corsOrigins: string[];
   /** Whether cookies are `Secure`. */
   cookieSecure: boolean;
+  /** Whether `/auth/profile` is on (`PROFILE_EDITING=true`). */
+  profileEditing: boolean;
   /** Where the browser goes after a login. */
   postLoginPath: string | undefined;
   /** Requests per minute, if limited. */
@@ -115,6 +119,10 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
   if (cookie !== undefined && cookie !== "true" && cookie !== "false") {
     wrong.push("COOKIE_SECURE must be true or false");
   }
+  const profileEditing = text(env, "PROFILE_EDITING");
+  if (profileEditing !== undefined && profileEditing !== "true" && profileEditing !== "false") {
+    wrong.push("PROFILE_EDITING must be true or false");
+  }
   const rate = text(env, "RATE_LIMIT_PER_MINUTE");
   if (rate !== undefined && !/^[1-9][0-9]*$/.test(rate)) {
     wrong.push("RATE_LIMIT_PER_MINUTE must be a positive integer");
@@ -146,6 +154,7 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
     publicUrl: text(env, "PUBLIC_URL"),
     corsOrigins,
     cookieSecure: cookie !== "false",
+    profileEditing: profileEditing === "true",
     postLoginPath: text(env, "POST_LOGIN_PATH"),
     rateLimitPerMinute: rate === undefined ? undefined : Number(rate),
   };
@@ -212,6 +221,7 @@ export async function gatewayFromConfig(
     serviceKey: config.serviceKeys,
     adminKey: config.adminKeys,
     cookie: { secure: config.cookieSecure },
+    profileEditing: config.profileEditing,
     redact: [config.apiKey, config.secretKey, await signApiKey(config.apiKey, config.secretKey)],
     ...(config.publicUrl === undefined ? {} : { publicUrl: config.publicUrl }),
     ...(config.postLoginPath === undefined ? {} : { postLoginPath: config.postLoginPath }),

@@ -115,6 +115,8 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
     serviceKey: DEMO_SERVICE_KEY,
     adminKey: DEMO_ADMIN_KEY,
     cookie: { secure: env["COOKIE_SECURE"] !== "false" },
+    // The emulator's demo keys are no secret: the demo page shows the profile round trip.
+    profileEditing: true,
     redact: [org.apiKey, org.secretKey],
     ui: withUi,
   });
