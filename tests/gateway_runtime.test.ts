@@ -85,3 +85,35 @@ test("startDenoGateway() / startBunGateway() serve the gateway over HTTP", async
     await upstream.close();
   }
 });
+
+test("startDenoGateway() / startBunGateway() rate-limit by the peer's address, not a forged header", async () => {
+  const emu = createEmulator();
+  const upstream = await serve(emu.fetch);
+  const env = {
+    TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
+    TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
+    TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
+    TRUSTAUTHX_BASE_URL: upstream.url,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DENO_KV_PATH: ":memory:",
+    RATE_LIMIT_PER_MINUTE: "2",
+  };
+  const gw = g.Deno
+    ? await (await import("../src/runtime/deno.ts")).startDenoGateway(env)
+    : await (await import("../src/runtime/bun.ts")).startBunGateway(env);
+  try {
+    const statuses: number[] = [];
+    for (const ip of ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) {
+      const res = await fetch(`${gw.url}/auth/me`, {
+        headers: { "x-forwarded-for": ip, "cf-connecting-ip": ip },
+      });
+      statuses.push(res.status);
+      await res.body?.cancel();
+    }
+    assert.deepEqual(statuses, [401, 401, 429], "one peer, however it names itself");
+  } finally {
+    await gw.close();
+    await upstream.close();
+  }
+});

@@ -14,8 +14,11 @@ export interface RateLimitOptions {
   /** Length of a window in seconds. */
   windowSeconds: number;
   /**
-   * The key a request counts against (default: the `CF-Connecting-IP`
-   * header, else the first `X-Forwarded-For` address, else one shared key).
+   * The key a request counts against. Default: the peer's address as the
+   * Deno and Bun entries pass it (`remoteAddr` in the app's env), else
+   * `CF-Connecting-IP` (set by Cloudflare on Workers), else one shared key.
+   * Headers a client can set (`X-Forwarded-For`) are not trusted by default:
+   * behind a proxy of your own, give a `key` that reads what it sets.
    */
   key?: (c: Context) => string;
   /** Clock in milliseconds (default `Date.now`). */
@@ -25,10 +28,10 @@ export interface RateLimitOptions {
 }
 
 function defaultKey(c: Context): string {
+  const remote = (c.env as { remoteAddr?: unknown } | undefined)?.remoteAddr;
+  if (typeof remote === "string" && remote !== "") return remote;
   const cf = c.req.header("cf-connecting-ip");
   if (cf) return cf;
-  const xff = c.req.header("x-forwarded-for");
-  if (xff) return xff.split(",")[0]?.trim() ?? "shared";
   return "shared";
 }
 

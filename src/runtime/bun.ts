@@ -15,11 +15,14 @@ interface BunRedis {
   send(command: string, args: string[]): Promise<unknown>;
   close(): void;
 }
+interface BunServer {
+  requestIP(req: Request): { address: string } | null;
+}
 interface BunRuntime {
   serve(options: {
     hostname: string;
     port: number;
-    fetch: (req: Request) => Response | Promise<Response>;
+    fetch: (req: Request, server: BunServer) => Response | Promise<Response>;
   }): { port: number; stop(force?: boolean): Promise<void> };
   RedisClient: new (url: string) => BunRedis;
   env: Record<string, string | undefined>;
@@ -54,7 +57,12 @@ export async function startBunGateway(
   }
   const { app } = await gatewayFromConfig(config, { store });
   const hostname = env["HOST"] ?? "0.0.0.0";
-  const server = Bun.serve({ hostname, port: Number(env["PORT"] ?? 8787), fetch: app.fetch });
+  const server = Bun.serve({
+    hostname,
+    port: Number(env["PORT"] ?? 8787),
+    // The peer's address, for the rate limiter (a header could be forged).
+    fetch: (req, srv) => app.fetch(req, { remoteAddr: srv.requestIP(req)?.address ?? "unknown" }),
+  });
   return {
     url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${server.port}`,
     async close() {

@@ -43,7 +43,11 @@ export async function startDenoGateway(env: Record<string, string>): Promise<Den
       port: Number(env["PORT"] ?? 8787),
       signal: ac.signal,
       onListen: (addr) => resolve(addr.port),
-    }, app.fetch);
+    }, (req, info) => {
+      // The peer's address, for the rate limiter (a header could be forged).
+      const remote = info.remoteAddr;
+      return app.fetch(req, { remoteAddr: "hostname" in remote ? remote.hostname : "unix" });
+    });
   });
   return {
     url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`,
