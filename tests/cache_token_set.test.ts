@@ -415,22 +415,21 @@ describe("TokenSetCache grace window and revocation", () => {
     const h = await startHarness();
     try {
       const map = new Map<string, string>();
-      let gate: Promise<void> | undefined;
       let open = () => {};
+      const gate = new Promise<void>((resolve) => (open = resolve));
       let putStarted = () => {};
       const started = new Promise<void>((resolve) => (putStarted = resolve));
       const store = {
         get: (key: string) => Promise.resolve(map.get(key) ?? null),
         put: async (key: string, value: string) => {
           putStarted();
-          if (gate) await gate;
+          await gate;
           map.set(key, value);
         },
         delete: (key: string) => Promise.resolve(void map.delete(key)),
       };
       const cache = new TokenSetCache({ store, secretKey, now: h.now, memoryLayer: false });
       const s = h.session();
-      gate = new Promise((resolve) => (open = resolve));
       const first = cache.validateAccessToken(s.accessToken, h.upstream); // put held
       await started;
       await cache.forget([s.accessToken]); // the delete lands before the held put
