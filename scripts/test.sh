@@ -6,6 +6,7 @@ export NO_COLOR=1
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 mkdir -p .tmp
+bash scripts/system-deps.sh
 passed=0
 failed=0
 log=.tmp/test-log
