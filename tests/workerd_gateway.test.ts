@@ -230,3 +230,51 @@ test("worker.ts in workerd answers 500 naming the missing bindings", async () =>
     await mf.dispose();
   }
 });
+
+test("worker.ts in workerd: 20 concurrent requests with one expired set share one refresh", async () => {
+  const emu = createEmulator({ accessTokenTtlSeconds: 60 });
+  const upstream = await serve(emu.fetch);
+  const mf = new Miniflare({
+    modules: true,
+    script: await bundleWorker(),
+    compatibilityDate: "2025-09-01",
+    kvNamespaces: ["TOKEN_CACHE"],
+    bindings: {
+      TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
+      TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
+      TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
+      TRUSTAUTHX_BASE_URL: upstream.url,
+      SERVICE_KEY,
+    },
+  });
+  try {
+    const s = emu.session({ email: "burst@example.com" });
+    emu.advanceClock(120); // the access token has expired upstream
+    emu.resetRequests();
+    const body = JSON.stringify({ accessToken: s.accessToken, refreshToken: s.refreshToken });
+    const headers = { authorization: `Bearer ${SERVICE_KEY}`, "content-type": "application/json" };
+    // Each request runs in its own request context; the single-flight joins them.
+    const replies = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () =>
+          mf.dispatchFetch("http://gateway.test/rpc/validateTokenSet", {
+            method: "POST",
+            headers,
+            body,
+          }),
+      ),
+    );
+    const checks = await Promise.all(
+      replies.map(async (r) => ({ status: r.status, body: await r.json() })),
+    );
+    for (const c of checks) assert.equal(c.status, 200, JSON.stringify(c.body));
+    const pairs = new Set(checks.map((c) => JSON.stringify(c.body)));
+    assert.equal(pairs.size, 1, "every request got the same new pair");
+    const by = emu.requests().byPath;
+    assert.equal(by["/api/user/me/access/token/"], 1, "one refresh upstream");
+  } finally {
+    await mf.dispose();
+    await upstream.close();
+  }
+});
