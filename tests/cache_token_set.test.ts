@@ -4,19 +4,26 @@ import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import { memoryStore } from "../src/cache/memory_store.ts";
 import { AuthLiteError, AuthLiteTokenSetError } from "../src/client/errors.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
-import { RecordingStore, startHarness } from "./_cache_harness.ts";
+import { type CacheHarness, RecordingStore, startHarness } from "./_cache_harness.ts";
 
 const secretKey = DEMO_ORG.secretKey;
 
+/** A harness and a cache over a `memoryStore()` on its clock; closed after `run`. */
+async function withMemoryCache(
+  options: Parameters<typeof startHarness>[0],
+  run: (h: CacheHarness, cache: TokenSetCache) => Promise<void>,
+): Promise<void> {
+  const h = await startHarness(options);
+  try {
+    await run(h, new TokenSetCache({ store: memoryStore({ now: h.now }), secretKey, now: h.now }));
+  } finally {
+    await h.close();
+  }
+}
+
 describe("TokenSetCache against the emulator", () => {
   test("validateTokenSet() makes zero upstream calls the second time", async () => {
-    const h = await startHarness();
-    try {
-      const cache = new TokenSetCache({
-        store: memoryStore({ now: h.now }),
-        secretKey,
-        now: h.now,
-      });
+    await withMemoryCache({}, async (h, cache) => {
       const s = h.session();
       h.emulator.resetRequests();
       const first = await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
@@ -26,19 +33,11 @@ describe("TokenSetCache against the emulator", () => {
       assert.deepEqual(second, first);
       assert.equal(await cache.validateAccessToken(s.accessToken, h.upstream), true);
       assert.equal(h.calls().total, 1);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   test("validateTokenSet() refreshes an expired access token once for 100 concurrent callers", async () => {
-    const h = await startHarness({ accessTokenTtlSeconds: 120 });
-    try {
-      const cache = new TokenSetCache({
-        store: memoryStore({ now: h.now }),
-        secretKey,
-        now: h.now,
-      });
+    await withMemoryCache({ accessTokenTtlSeconds: 120 }, async (h, cache) => {
       const s = h.session();
       h.advance(300); // the access token has expired, the refresh token has not
       h.emulator.resetRequests();
@@ -63,19 +62,11 @@ describe("TokenSetCache against the emulator", () => {
       );
       assert.equal(again.state, true);
       assert.deepEqual(h.calls(), { validate: 1, refresh: 1, total: 2 });
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   test("validateTokenSet() hands the rotated pair to a caller arriving late with the old refresh token", async () => {
-    const h = await startHarness({ accessTokenTtlSeconds: 120 });
-    try {
-      const cache = new TokenSetCache({
-        store: memoryStore({ now: h.now }),
-        secretKey,
-        now: h.now,
-      });
+    await withMemoryCache({ accessTokenTtlSeconds: 120 }, async (h, cache) => {
       const s = h.session();
       h.advance(300);
       h.emulator.resetRequests();
@@ -89,9 +80,7 @@ describe("TokenSetCache against the emulator", () => {
       h.advance(60);
       await assert.rejects(cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream));
       assert.equal(h.calls().refresh, 2);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   test("validateTokenSet() shares the grace window between processes through the store", async () => {
@@ -113,13 +102,7 @@ describe("TokenSetCache against the emulator", () => {
   });
 
   test("forget() sends the next validation upstream", async () => {
-    const h = await startHarness();
-    try {
-      const cache = new TokenSetCache({
-        store: memoryStore({ now: h.now }),
-        secretKey,
-        now: h.now,
-      });
+    await withMemoryCache({}, async (h, cache) => {
       const s = h.session();
       h.emulator.resetRequests();
       await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
@@ -128,9 +111,7 @@ describe("TokenSetCache against the emulator", () => {
       await cache.forget([s.accessToken, s.refreshToken]);
       await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
       assert.equal(h.calls().validate, 2);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   test("forget() in one process reaches another process sharing the store", async () => {
@@ -232,13 +213,7 @@ describe("TokenSetCache against the emulator", () => {
   });
 
   test("validateTokenSet() throws AuthLiteTokenSetError for an invalid access token without refresh token", async () => {
-    const h = await startHarness({ accessTokenTtlSeconds: 60 });
-    try {
-      const cache = new TokenSetCache({
-        store: memoryStore({ now: h.now }),
-        secretKey,
-        now: h.now,
-      });
+    await withMemoryCache({ accessTokenTtlSeconds: 60 }, async (h, cache) => {
       const s = h.session();
       h.advance(120);
       await assert.rejects(
@@ -246,9 +221,7 @@ describe("TokenSetCache against the emulator", () => {
         AuthLiteTokenSetError,
       );
       assert.equal(await cache.validateAccessToken(s.accessToken, h.upstream), false);
-    } finally {
-      await h.close();
-    }
+    });
   });
 });
 
