@@ -10,6 +10,26 @@ const SERVICE_KEY = "runtime-service-key-0123456789";
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 
+/** The environment of a gateway in front of the emulator at `upstream`, on an ephemeral port. */
+function demoEnv(upstream: string): Record<string, string> {
+  return {
+    TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
+    TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
+    TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
+    TRUSTAUTHX_BASE_URL: upstream,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    DENO_KV_PATH: ":memory:",
+  };
+}
+
+/** Start the runtime entry of the runner: deno.ts under Deno, bun.ts under Bun. */
+async function startRuntimeGateway(env: Record<string, string>) {
+  return g.Deno
+    ? await (await import("../src/runtime/deno.ts")).startDenoGateway(env)
+    : await (await import("../src/runtime/bun.ts")).startBunGateway(env);
+}
+
 test("configFromEnv() names every missing variable, and no value", () => {
   assert.throws(
     () => configFromEnv({ TRUSTAUTHX_SECRET_KEY: "top-secret-value", SERVICE_KEY: "short" }),
@@ -50,20 +70,11 @@ test("configFromEnv() reads the optional variables", async () => {
 test("startDenoGateway() / startBunGateway() serve the gateway over HTTP", async () => {
   const emu = createEmulator();
   const upstream = await serve(emu.fetch);
-  const env = {
-    TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
-    TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
-    TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
-    TRUSTAUTHX_BASE_URL: upstream.url,
+  const gw = await startRuntimeGateway({
+    ...demoEnv(upstream.url),
     TRUSTAUTHX_WIDGET_URL: upstream.url,
     SERVICE_KEY,
-    HOST: "127.0.0.1",
-    PORT: "0",
-    DENO_KV_PATH: ":memory:",
-  };
-  const gw = g.Deno
-    ? await (await import("../src/runtime/deno.ts")).startDenoGateway(env)
-    : await (await import("../src/runtime/bun.ts")).startBunGateway(env);
+  });
   try {
     const health = await fetch(`${gw.url}/health`);
     assert.deepEqual(await health.json(), { ok: true });
@@ -89,19 +100,7 @@ test("startDenoGateway() / startBunGateway() serve the gateway over HTTP", async
 test("startDenoGateway() / startBunGateway() rate-limit by the peer's address, not a forged header", async () => {
   const emu = createEmulator();
   const upstream = await serve(emu.fetch);
-  const env = {
-    TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
-    TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
-    TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
-    TRUSTAUTHX_BASE_URL: upstream.url,
-    HOST: "127.0.0.1",
-    PORT: "0",
-    DENO_KV_PATH: ":memory:",
-    RATE_LIMIT_PER_MINUTE: "2",
-  };
-  const gw = g.Deno
-    ? await (await import("../src/runtime/deno.ts")).startDenoGateway(env)
-    : await (await import("../src/runtime/bun.ts")).startBunGateway(env);
+  const gw = await startRuntimeGateway({ ...demoEnv(upstream.url), RATE_LIMIT_PER_MINUTE: "2" });
   try {
     const statuses: number[] = [];
     for (const ip of ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) {

@@ -53,6 +53,17 @@ async function bundleWorker(): Promise<string> {
   return out.text;
 }
 
+/** The bindings of the gateway Worker in front of the emulator at `upstream`. */
+function demoBindings(upstream: string): Record<string, string> {
+  return {
+    TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
+    TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
+    TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
+    TRUSTAUTHX_BASE_URL: upstream,
+    SERVICE_KEY,
+  };
+}
+
 const CALLER = `
 export default {
   async fetch(req, env) {
@@ -87,15 +98,7 @@ test("worker.ts in workerd: session and RPC flows, KV cache entries, service bin
         script,
         compatibilityDate: "2025-09-01",
         kvNamespaces: ["TOKEN_CACHE"],
-        bindings: {
-          TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
-          TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
-          TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
-          TRUSTAUTHX_BASE_URL: upstream.url,
-          TRUSTAUTHX_WIDGET_URL: upstream.url,
-          SERVICE_KEY,
-          ADMIN_KEY,
-        },
+        bindings: { ...demoBindings(upstream.url), TRUSTAUTHX_WIDGET_URL: upstream.url, ADMIN_KEY },
       },
       {
         name: "caller",
@@ -239,13 +242,7 @@ test("worker.ts in workerd: 20 concurrent requests with one expired set share on
     script: await bundleWorker(),
     compatibilityDate: "2025-09-01",
     kvNamespaces: ["TOKEN_CACHE"],
-    bindings: {
-      TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
-      TRUSTAUTHX_SECRET_KEY: DEMO_ORG.secretKey,
-      TRUSTAUTHX_ORG_ID: DEMO_ORG.orgId,
-      TRUSTAUTHX_BASE_URL: upstream.url,
-      SERVICE_KEY,
-    },
+    bindings: demoBindings(upstream.url),
   });
   try {
     const s = emu.session({ email: "burst@example.com" });
