@@ -43,17 +43,11 @@
  * @module
  */
 
-export { AuthLiteClient } from "./src/client/client.ts";
-export type { AuthLiteClientOptions, FetchLike, TokenCacheTuning } from "./src/client/options.ts";
+export { AuthLiteClient, signApiKey, verifySignedReply } from "./src/client/mod.ts";
 export type {
-  MemoryLayerOptions,
-  TokenSetCacheErrorEvent,
-  TokenSetCacheOptions,
-  TokenSetCacheStats,
-} from "./src/cache/token_set_cache.ts";
-export type { Roles } from "./src/client/roles.ts";
-export type {
+  AuthLiteClientOptions,
   Claims,
+  FetchLike,
   PermissionsInput,
   PlainRoleAssignment,
   ReAuthResult,
@@ -64,12 +58,15 @@ export type {
   RolePermissions,
   RoleQuery,
   RoleQueryMatch,
+  Roles,
   SignedOffRoleAssignment,
+  TokenCacheTuning,
   TokenCheck,
   TokenPair,
   User,
   UserData,
-} from "./src/client/types.ts";
+  VerifySignedReplyOptions,
+} from "./src/client/mod.ts";
 
 export {
   AuthLiteError,
@@ -78,27 +75,29 @@ export {
   AuthLiteNetworkError,
   AuthLiteReplyError,
   AuthLiteTokenSetError,
-} from "./src/client/errors.ts";
-export type { AuthLiteErrorCode, AuthLiteErrorOptions } from "./src/client/errors.ts";
+} from "./src/errors.ts";
+export type { AuthLiteErrorCode, AuthLiteErrorOptions } from "./src/errors.ts";
 
-export { signApiKey } from "./src/client/signing.ts";
-export { verifySignedReply } from "./src/client/verify.ts";
-export type { VerifySignedReplyOptions } from "./src/client/verify.ts";
-
-export type { KVPutOptions, KVStore } from "./src/cache/store.ts";
-
-// --- Stores (added by the cache helper) ------------------------------------
-export { MemoryStore, memoryStore } from "./src/cache/memory_store.ts";
-export type { MemoryStoreOptions } from "./src/cache/memory_store.ts";
-export { cloudflareKVStore } from "./src/cache/cloudflare_kv_store.ts";
-export type { KVNamespaceLike } from "./src/cache/cloudflare_kv_store.ts";
-export { denoKVStore } from "./src/cache/deno_kv_store.ts";
-export type { DenoKvLike, DenoKVStoreOptions } from "./src/cache/deno_kv_store.ts";
-export { redisStore } from "./src/cache/redis_store.ts";
+export {
+  cloudflareKVStore,
+  denoKVStore,
+  MemoryStore,
+  memoryStore,
+  redisStore,
+} from "./src/cache/mod.ts";
 export type {
   BunRedisLike,
+  DenoKvLike,
+  DenoKVStoreOptions,
   IoRedisLike,
+  KVNamespaceLike,
+  KVPutOptions,
+  KVStore,
+  MemoryLayerOptions,
+  MemoryStoreOptions,
   NodeRedisLike,
   RedisClientLike,
-} from "./src/cache/redis_store.ts";
-// --- end of stores ---------------------------------------------------------
+  TokenSetCacheErrorEvent,
+  TokenSetCacheOptions,
+  TokenSetCacheStats,
+} from "./src/cache/mod.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { createEmulator, DEMO_ORG, type Emulator } from "../src/emulator/mod.ts";
-import type { CachedTokenPair, TokenSetUpstream } from "../src/cache/types.ts";
+import type { TokenPair, TokenSetUpstream } from "../src/cache/types.ts";
 import { httpUpstream, REFRESH_PATH, VALIDATE_PATH } from "./_http_upstream.ts";
 import type { KVStore } from "../src/cache/store.ts";
 import { serve, type TestServer } from "./_serve.ts";
@@ -23,7 +23,7 @@ export interface CacheHarness {
   /** `emulator.requests().byPath[path] ?? 0` for validate and refresh. */
   calls(): { validate: number; refresh: number; total: number };
   /** A fresh session of a new user. */
-  session(): CachedTokenPair;
+  session(): TokenPair;
   close(): Promise<void>;
 }
 

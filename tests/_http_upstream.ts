@@ -6,7 +6,7 @@
  * @module
  */
 import { SignJWT } from "jose";
-import type { CachedTokenPair, TokenSetUpstream } from "../src/cache/types.ts";
+import type { TokenPair, TokenSetUpstream } from "../src/cache/types.ts";
 
 /** Upstream paths, as CONTRACT.md §1 names them. */
 export const VALIDATE_PATH = "/api/user/me/auth/validate/token";
@@ -45,7 +45,7 @@ export async function httpUpstream(
       if (res.status === 401 || res.status === 403) return false;
       throw new Error(`Upstream answered ${res.status}`);
     },
-    async refresh(refreshToken: string): Promise<CachedTokenPair> {
+    async refresh(refreshToken: string): Promise<TokenPair> {
       const res = await fetchFn(url(REFRESH_PATH, { RefreshToken: refreshToken }), {
         headers: { accept: "application/json" },
       });

@@ -5,7 +5,7 @@ import { cloudflareKVStore, type KVNamespaceLike } from "../src/cache/cloudflare
 import { type DenoKvLike, denoKVStore } from "../src/cache/deno_kv_store.ts";
 import { redisStore } from "../src/cache/redis_store.ts";
 import { TokenSetCache } from "../src/cache/token_set_cache.ts";
-import { AuthLiteError } from "../src/client/errors.ts";
+import { AuthLiteError } from "../src/errors.ts";
 import { checkCacheOverStore, checkStoreBasics } from "./_store_suite.ts";
 
 describe("memoryStore()", () => {

@@ -2,7 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import { memoryStore } from "../src/cache/memory_store.ts";
-import { AuthLiteError, AuthLiteTokenSetError } from "../src/client/errors.ts";
+import { AuthLiteError, AuthLiteTokenSetError } from "../src/errors.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { type CacheHarness, RecordingStore, startHarness } from "./_cache_harness.ts";
 

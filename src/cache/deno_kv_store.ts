@@ -4,7 +4,7 @@
  * @module
  */
 import type { KVPutOptions, KVStore } from "./store.ts";
-import { AuthLiteInputError } from "../client/errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 
 /**
  * The part of `Deno.Kv` this store uses, typed structurally so this file

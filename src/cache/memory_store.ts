@@ -5,7 +5,7 @@
  */
 import type { KVPutOptions, KVStore } from "./store.ts";
 import { Lru } from "./_lru.ts";
-import { AuthLiteInputError } from "../client/errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 
 /** Options of {@linkcode memoryStore}. */
 export interface MemoryStoreOptions {

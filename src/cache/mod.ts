@@ -19,9 +19,4 @@ export type {
   TokenSetCacheStats,
 } from "./token_set_cache.ts";
 export type { KVPutOptions, KVStore } from "./store.ts";
-export type {
-  CachedTokenCheck,
-  CachedTokenPair,
-  TokenSetCacheLike,
-  TokenSetUpstream,
-} from "./types.ts";
+export type { TokenCheck, TokenPair, TokenSetCacheLike, TokenSetUpstream } from "./types.ts";

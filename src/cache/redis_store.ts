@@ -5,7 +5,7 @@
  * @module
  */
 import type { KVPutOptions, KVStore } from "./store.ts";
-import { AuthLiteInputError } from "../client/errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 
 /** A node-redis client (npm `redis`, v4 to v6): `createClient()`. */
 export interface NodeRedisLike {

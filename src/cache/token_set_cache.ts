@@ -15,17 +15,12 @@
  * @module
  */
 import type { KVStore } from "./store.ts";
-import type {
-  CachedTokenCheck,
-  CachedTokenPair,
-  TokenSetCacheLike,
-  TokenSetUpstream,
-} from "./types.ts";
+import type { TokenCheck, TokenPair, TokenSetCacheLike, TokenSetUpstream } from "./types.ts";
 import { type CacheKeys, deriveKeys, jwtExpiryMs, mac, open, seal } from "./_crypto.ts";
 import { Lru } from "./_lru.ts";
 import { SingleFlight } from "./_single_flight.ts";
 import { MemoryStore } from "./memory_store.ts";
-import { AuthLiteInputError, AuthLiteTokenSetError } from "../client/errors.ts";
+import { AuthLiteInputError, AuthLiteTokenSetError } from "../errors.ts";
 
 /** Options of the in-process layer in front of a remote store. */
 export interface MemoryLayerOptions {
@@ -313,13 +308,13 @@ export class TokenSetCache implements TokenSetCacheLike {
     accessToken: string,
     refreshToken: string | undefined,
     upstream: TokenSetUpstream,
-  ): Promise<CachedTokenCheck> {
+  ): Promise<TokenCheck> {
     requireToken("accessToken", accessToken);
     if (refreshToken !== undefined) requireToken("refreshToken", refreshToken);
     const keys = await this.#derive();
     const atMac = mac(keys.mac, accessToken);
     const atKey = `${this.#prefix}at:${atMac}`;
-    const valid: CachedTokenCheck = {
+    const valid: TokenCheck = {
       state: true,
       access: accessToken,
       refresh: refreshToken ?? null,
@@ -400,7 +395,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     rtKey: string,
     atMac: string,
     upstream: TokenSetUpstream,
-  ): Promise<CachedTokenPair> {
+  ): Promise<TokenPair> {
     return this.#flights.run(`r:${rtKey}`, this.#epoch, async () => {
       const grace = await this.#grace(keys, rtKey, atMac);
       if (grace !== null) return { accessToken: grace.a, refreshToken: grace.r };

@@ -5,20 +5,23 @@
  */
 
 /** A pair of tokens as the upstream issues them. */
-export interface CachedTokenPair {
+export interface TokenPair {
   /** The access token. */
   accessToken: string;
   /** The refresh token. */
   refreshToken: string;
 }
 
-/** The answer of a token-set validation: `{state, access, refresh}` as documented. */
-export interface CachedTokenCheck {
-  /** `true`: the given access token is valid; `false`: it was refreshed. */
+/**
+ * The answer of `AuthLiteClient.validateTokenSet`: `{state, access, refresh}`
+ * as TrustAuthX documents it.
+ */
+export interface TokenCheck {
+  /** `true`: the access token given is valid; `false`: it was refreshed. */
   state: boolean;
   /** The access token to use from now on. */
   access: string;
-  /** The refresh token to use from now on (may be `null` if none was given). */
+  /** The refresh token to use from now on (`null` if none was given and none was needed). */
   refresh: string | null;
 }
 
@@ -27,7 +30,7 @@ export interface TokenSetUpstream {
   /** Ask upstream whether the access token is valid (`false` on 401/403; throws on outage). */
   validate(accessToken: string): Promise<boolean>;
   /** Exchange the refresh token for a new pair (throws if it is invalid). */
-  refresh(refreshToken: string): Promise<CachedTokenPair>;
+  refresh(refreshToken: string): Promise<TokenPair>;
 }
 
 /**
@@ -45,7 +48,7 @@ export interface TokenSetCacheLike {
     accessToken: string,
     refreshToken: string | undefined,
     upstream: TokenSetUpstream,
-  ): Promise<CachedTokenCheck>;
+  ): Promise<TokenCheck>;
   /** Forget every entry of these tokens (called by `revokeToken`). */
   forget(tokens: readonly string[]): Promise<void>;
 }

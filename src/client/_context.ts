@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AuthLiteInputError } from "./errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 import type { ResolvedOptions } from "./options.ts";
 import type { LazySignedKey } from "./signing.ts";
 import type { HttpMethod, Transport, TransportReply } from "./transport.ts";

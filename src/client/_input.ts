@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { AuthLiteInputError } from "./errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 
 /** A non-empty string, or `ERR_BAD_INPUT`. */
 export function requireText(value: unknown, name: string): string {

@@ -6,7 +6,7 @@
  */
 import { callJson, requireOrgId } from "./_context.ts";
 import type { ClientContext } from "./_context.ts";
-import { AuthLiteInputError } from "./errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 import { optionalFlag, optionalText, requireText } from "./_input.ts";
 import { readObject, readSignedOff } from "./schemas.ts";
 import type { RoleAssignment, RoleAssignmentOptions } from "./types.ts";

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { TokenSetCacheLike, TokenSetUpstream } from "../cache/types.ts";
-import { TokenSetCache } from "../cache/token_set_cache.ts";
+import type { TokenSetCacheLike, TokenSetUpstream } from "../cache/mod.ts";
+import { TokenSetCache } from "../cache/mod.ts";
 import type { ClientContext } from "./_context.ts";
-import { AuthLiteInputError } from "./errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 import { requireIdList, requireText } from "./_input.ts";
 import { assignRoles } from "./assignments.ts";
 import { resolveOptions } from "./options.ts";

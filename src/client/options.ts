@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { KVStore } from "../cache/store.ts";
-import type { TokenSetCacheOptions } from "../cache/token_set_cache.ts";
-import { AuthLiteInputError } from "./errors.ts";
+import type { KVStore } from "../cache/mod.ts";
+import type { TokenSetCacheOptions } from "../cache/mod.ts";
+import { AuthLiteInputError } from "../errors.ts";
 
 /** The hosted TrustAuthX API. */
 export const DEFAULT_BASE_URL = "https://api.trustauthx.com";

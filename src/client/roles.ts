@@ -6,7 +6,7 @@
  */
 import { callJson, requireOrgId } from "./_context.ts";
 import type { ClientContext } from "./_context.ts";
-import { AuthLiteInputError } from "./errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 import { requirePermissions, requireText } from "./_input.ts";
 import { RoleCache } from "./role_cache.ts";
 import { readRole, readRolePermissions, readRoles } from "./schemas.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import * as v from "valibot";
-import { AuthLiteReplyError } from "./errors.ts";
+import { AuthLiteReplyError } from "../errors.ts";
 import type {
   Claims,
   ReAuthResult,

@@ -5,11 +5,11 @@
  */
 import { call, callJson } from "./_context.ts";
 import type { ClientContext } from "./_context.ts";
-import { AuthLiteHttpError, AuthLiteInputError, AuthLiteTokenSetError } from "./errors.ts";
+import { AuthLiteHttpError, AuthLiteInputError, AuthLiteTokenSetError } from "../errors.ts";
 import { optionalFlag, optionalText, requireText } from "./_input.ts";
 import { readBoolean, readTokenPair } from "./schemas.ts";
 import type { RevokeTokenOptions, TokenCheck, TokenPair } from "./types.ts";
-import type { TokenSetUpstream } from "../cache/types.ts";
+import type { TokenSetUpstream } from "../cache/mod.ts";
 
 /** `GET /api/user/me/access/token/`: a new token pair for a refresh token. */
 export async function refreshTokens(ctx: ClientContext, refreshToken: string): Promise<TokenPair> {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AuthLiteHttpError, AuthLiteNetworkError } from "./errors.ts";
+import { AuthLiteHttpError, AuthLiteNetworkError } from "../errors.ts";
 import type { FetchLike } from "./options.ts";
 import { excerpt, scrubError } from "./_scrub.ts";
 import { backoffMs, RETRYABLE_STATUSES, retryDelayMs } from "./_retry.ts";

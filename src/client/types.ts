@@ -4,14 +4,9 @@
  *
  * @module
  */
+import type { TokenCheck, TokenPair } from "../cache/mod.ts";
 
-/** An access token and a refresh token, as the upstream issues them. */
-export interface TokenPair {
-  /** The access token. */
-  accessToken: string;
-  /** The refresh token. */
-  refreshToken: string;
-}
+export type { TokenCheck, TokenPair };
 
 /** The verified claims of a signed reply, as the upstream sent them. */
 export type Claims = Readonly<Record<string, unknown>>;
@@ -52,16 +47,6 @@ export interface UserData {
   img: string | null;
   /** Every verified claim of the reply. */
   claims: Claims;
-}
-
-/** The answer of a token-set validation: `{state, access, refresh}` as documented. */
-export interface TokenCheck {
-  /** `true`: the access token given is valid; `false`: it was refreshed. */
-  state: boolean;
-  /** The access token to use from now on. */
-  access: string;
-  /** The refresh token to use from now on (`null` if none was given and none was needed). */
-  refresh: string | null;
 }
 
 /** Options of {@linkcode AuthLiteClient.revokeToken}: at least one token is required. */

@@ -6,7 +6,7 @@
  */
 import type { ClientContext } from "./_context.ts";
 import { requireOrgId } from "./_context.ts";
-import { AuthLiteInputError } from "./errors.ts";
+import { AuthLiteInputError } from "../errors.ts";
 import { requireText } from "./_input.ts";
 
 /** `{widgetUrl}/widget/login/?org_id=..` */

@@ -5,7 +5,7 @@
  * @module
  */
 import { errors, jwtVerify } from "jose";
-import { AuthLiteReplyError } from "./errors.ts";
+import { AuthLiteReplyError } from "../errors.ts";
 import type { Claims } from "./types.ts";
 
 /** Options of {@linkcode verifySignedReply}. */

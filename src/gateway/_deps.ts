@@ -5,8 +5,8 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { AuthLiteError } from "../../mod.ts";
-import type { AuthLiteClient } from "../../mod.ts";
+import { AuthLiteError } from "../errors.ts";
+import type { AuthLiteClient } from "../client/mod.ts";
 import { bearerOf, type CredentialSet } from "./_credentials.ts";
 import type { Profile, Sessions } from "./_session.ts";
 import { GatewayError } from "./errors.ts";

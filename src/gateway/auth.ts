@@ -7,7 +7,7 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { AuthLiteError } from "../../mod.ts";
+import { AuthLiteError } from "../errors.ts";
 import { currentSession, type GatewayDeps, originOf } from "./_deps.ts";
 import { bodyErrorReplies, errorReplies, jsonBody, jsonReply } from "./_routes.ts";
 import { safeReturnPath } from "./_session.ts";

@@ -9,8 +9,8 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { AuthLiteError, AuthLiteHttpError } from "../../mod.ts";
-import type { AuthLiteErrorCode } from "../../mod.ts";
+import { AuthLiteError, AuthLiteHttpError } from "../errors.ts";
+import type { AuthLiteErrorCode } from "../errors.ts";
 
 /** The codes the gateway answers with: the client's, and its own. */
 export type GatewayErrorCode =

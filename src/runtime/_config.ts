@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { AuthLiteClient, AuthLiteInputError, type KVStore, signApiKey } from "../../mod.ts";
+import { AuthLiteClient, signApiKey } from "../client/mod.ts";
+import type { KVStore } from "../cache/mod.ts";
+import { AuthLiteInputError } from "../errors.ts";
 import { createGateway, type GatewayOptions } from "../gateway/mod.ts";
 import type { AppType } from "../gateway/mod.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type KVStore, memoryStore, redisStore } from "../../mod.ts";
+import { type KVStore, memoryStore, redisStore } from "../cache/mod.ts";
 import { configFromEnv, gatewayFromConfig } from "./_config.ts";
 
 // The few Bun APIs used here, typed locally: bun-types would change global

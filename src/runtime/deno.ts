@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { denoKVStore, type KVStore, memoryStore } from "../../mod.ts";
+import { denoKVStore, type KVStore, memoryStore } from "../cache/mod.ts";
 import { configFromEnv, gatewayFromConfig } from "./_config.ts";
 
 /** A running Deno server. */

@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { AuthLiteClient, memoryStore } from "../../mod.ts";
+import { AuthLiteClient } from "../client/mod.ts";
+import { memoryStore } from "../cache/mod.ts";
 import { createEmulator, DEMO_ORG } from "../emulator/mod.ts";
 import { createGateway } from "../gateway/mod.ts";
 import type { AppType } from "../gateway/mod.ts";

@@ -28,25 +28,24 @@
  * @module
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
-import {
-  type AuthLiteClient,
-  AuthLiteError,
-  cloudflareKVStore,
-  type KVNamespaceLike,
-  type PermissionsInput,
-  type ReAuthResult,
-  type RevokeTokenOptions,
-  type Role,
-  type RoleAssignment,
-  type RoleAssignmentOptions,
-  type RolePermissions,
-  type RoleQuery,
-  type RoleQueryMatch,
-  type TokenCheck,
-  type TokenPair,
-  type User,
-  type UserData,
-} from "../../mod.ts";
+import type {
+  AuthLiteClient,
+  PermissionsInput,
+  ReAuthResult,
+  RevokeTokenOptions,
+  Role,
+  RoleAssignment,
+  RoleAssignmentOptions,
+  RolePermissions,
+  RoleQuery,
+  RoleQueryMatch,
+  TokenCheck,
+  TokenPair,
+  User,
+  UserData,
+} from "../client/mod.ts";
+import { cloudflareKVStore, type KVNamespaceLike } from "../cache/mod.ts";
+import { AuthLiteError } from "../errors.ts";
 import type { ExecutionContext } from "hono";
 import type { AppType } from "../gateway/mod.ts";
 import { configFromEnv, type GatewayEnv, gatewayFromConfig } from "./_config.ts";

@@ -16,7 +16,7 @@
  */
 
 import { Hono } from "hono";
-import { AuthLiteInputError } from "../../../mod.ts";
+import { AuthLiteInputError } from "../../errors.ts";
 import { PAGE_CSS, pageHtml } from "./page.ts";
 
 /** The built page: its HTML document, its script and its style sheet. */

@@ -1,0 +1,29 @@
+/**
+ * The TrustAuthX client: {@linkcode AuthLiteClient}, its options and its result types.
+ *
+ * @module
+ */
+export { AuthLiteClient } from "./client.ts";
+export type { AuthLiteClientOptions, FetchLike, TokenCacheTuning } from "./options.ts";
+export type { Roles } from "./roles.ts";
+export type {
+  Claims,
+  PermissionsInput,
+  PlainRoleAssignment,
+  ReAuthResult,
+  RevokeTokenOptions,
+  Role,
+  RoleAssignment,
+  RoleAssignmentOptions,
+  RolePermissions,
+  RoleQuery,
+  RoleQueryMatch,
+  SignedOffRoleAssignment,
+  TokenCheck,
+  TokenPair,
+  User,
+  UserData,
+} from "./types.ts";
+export { signApiKey } from "./signing.ts";
+export { verifySignedReply } from "./verify.ts";
+export type { VerifySignedReplyOptions } from "./verify.ts";

@@ -1,0 +1,123 @@
+// The architecture, read from the imports: every arrow points down
+// (runtime → gateway → hono → client → cache → errors), the emulator stands
+// apart, inner files never import the package entry, and a folder is entered
+// through its mod.ts.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Layers from the bottom up; a file may import its own layer or a lower one. */
+const LAYERS = ["errors", "cache", "client", "hono", "gateway", "runtime"] as const;
+
+function layerOf(file: string): string | undefined {
+  const rel = relative(root, file).split("\\").join("/");
+  if (rel === "src/errors.ts" || rel === "src/_hmac.ts") return "errors";
+  const m = /^src\/([^/]+)\//.exec(rel);
+  return m?.[1];
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (/\.tsx?$/.test(name)) out.push(path);
+  }
+  return out;
+}
+
+/** The relative imports and re-exports of a file, without the ones in comments. */
+export function importsOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  const found: string[] = [];
+  const re =
+    /(?:^|\n)\s*(?:import|export)\b[^"'`;]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  for (let m = re.exec(code); m !== null; m = re.exec(code)) {
+    const spec = m[1] ?? m[2];
+    if (spec !== undefined && spec.startsWith(".")) found.push(spec);
+  }
+  return found;
+}
+
+interface Edge {
+  from: string;
+  to: string;
+}
+
+function edges(): Edge[] {
+  const list: Edge[] = [];
+  for (const file of walk(join(root, "src"))) {
+    for (const spec of importsOf(readFileSync(file, "utf8"))) {
+      list.push({ from: file, to: resolve(dirname(file), spec) });
+    }
+  }
+  return list;
+}
+
+const rel = (p: string) => relative(root, p).split("\\").join("/");
+
+test("importsOf() finds imports and re-exports but not examples in comments", () => {
+  const found = importsOf(
+    [
+      `/** @example\n * import { x } from "./in_a_comment.ts";\n */`,
+      `import { a } from "./a.ts";`,
+      `import type { B } from "../b/mod.ts";`,
+      `export { c } from "./c.ts";`,
+      `export type {\n  D,\n  E,\n} from "./d.ts";`,
+      `const m = await import("./lazy.ts");`,
+      `import { Hono } from "hono";`,
+    ].join("\n"),
+  );
+  assert.deepEqual(found, ["./a.ts", "../b/mod.ts", "./c.ts", "./d.ts", "./lazy.ts"]);
+});
+
+test("no file under src/ imports the package entry", () => {
+  const entry = join(root, "mod.ts");
+  const bad = edges().filter((e) => e.to === entry).map((e) => rel(e.from));
+  assert.deepEqual(bad, []);
+});
+
+test("every import points down the layers (runtime → gateway → hono → client → cache → errors)", () => {
+  const bad: string[] = [];
+  let checked = 0;
+  for (const { from, to } of edges()) {
+    const a = layerOf(from);
+    const b = layerOf(to);
+    if (a === undefined || b === undefined || a === "emulator" || b === "emulator") continue;
+    const ia = LAYERS.indexOf(a as typeof LAYERS[number]);
+    const ib = LAYERS.indexOf(b as typeof LAYERS[number]);
+    assert.ok(ia >= 0, `${rel(from)} is in no known layer (${a})`);
+    assert.ok(ib >= 0, `${rel(to)} is in no known layer (${b})`);
+    checked++;
+    if (ib > ia) bad.push(`${rel(from)} (${a}) imports ${rel(to)} (${b})`);
+  }
+  assert.ok(checked > 50, `only ${checked} imports checked: is the reader broken?`);
+  assert.deepEqual(bad, []);
+});
+
+test("the emulator imports nothing of ours, and only the runtime imports it", () => {
+  const bad: string[] = [];
+  for (const { from, to } of edges()) {
+    const a = layerOf(from);
+    const b = layerOf(to);
+    if (a === "emulator" && b !== "emulator") bad.push(`${rel(from)} imports ${rel(to)}`);
+    if (b === "emulator" && a !== "emulator" && a !== "runtime") {
+      bad.push(`${rel(from)} imports ${rel(to)}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
+test("another folder is entered through its mod.ts", () => {
+  const bad: string[] = [];
+  for (const { from, to } of edges()) {
+    const a = layerOf(from);
+    const b = layerOf(to);
+    if (a === b || b === "errors") continue;
+    if (!to.endsWith("/mod.ts")) bad.push(`${rel(from)} imports ${rel(to)}`);
+  }
+  assert.deepEqual(bad, []);
+});
