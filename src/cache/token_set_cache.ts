@@ -401,16 +401,19 @@ export class TokenSetCache implements TokenSetCacheLike {
    */
   wrap(upstream: TokenSetUpstream): TokenSetUpstream {
     const layer = this.#layer;
+    // The hot path: one map lookup and one clock read.
+    const cached = (accessToken: string): boolean => {
+      const hit = layer?.get(accessToken);
+      if (hit !== undefined && hit.fresh > this.#now()) {
+        this.#stats.memoryHits++;
+        return true;
+      }
+      return false;
+    };
     return {
-      validate: (accessToken: string): Promise<boolean> => {
-        // The hot path: one map lookup and one clock read.
-        const hit = layer?.get(accessToken);
-        if (hit !== undefined && hit.fresh > this.#now()) {
-          this.#stats.memoryHits++;
-          return TRUE;
-        }
-        return this.#validate(accessToken, upstream);
-      },
+      cached,
+      validate: (accessToken: string): Promise<boolean> =>
+        cached(accessToken) ? TRUE : this.#validate(accessToken, upstream),
       refresh: (refreshToken: string, accessToken?: string): Promise<TokenPair> =>
         this.#refresh(refreshToken, accessToken, upstream),
     };

@@ -36,6 +36,12 @@ export interface TokenSetUpstream {
    * this or another instance) only to a caller holding that same old pair.
    */
   refresh(refreshToken: string, accessToken?: string): Promise<TokenPair>;
+  /**
+   * Optional, synchronous: `true` when the access token is known valid from
+   * process memory alone (no I/O), so the caller can answer at once;
+   * `false` says nothing (call `validate`).
+   */
+  cached?(accessToken: string): boolean;
 }
 
 /** Options of {@linkcode TokenSetCacheLike.forget}. */

@@ -240,10 +240,15 @@ export class AuthLiteClient {
    * @throws {AuthLiteError} `ERR_BAD_INPUT`, or an outage (`ERR_HTTP` 5xx,
    *   `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_BAD_REPLY`)
    */
-  async validateTokenSet(accessToken: string, refreshToken?: string): Promise<TokenCheck> {
-    requireText(accessToken, "accessToken");
-    if (refreshToken !== undefined) requireText(refreshToken, "refreshToken");
-    return await validateTokenSet(this.#upstream, accessToken, refreshToken);
+  validateTokenSet(accessToken: string, refreshToken?: string): Promise<TokenCheck> {
+    // Not async: a cached answer is one resolved promise (the hot path of every request).
+    try {
+      requireText(accessToken, "accessToken");
+      if (refreshToken !== undefined) requireText(refreshToken, "refreshToken");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return validateTokenSet(this.#upstream, accessToken, refreshToken);
   }
 
   /**

@@ -126,7 +126,18 @@ export function tokenSetUpstream(ctx: ClientContext): TokenSetUpstream {
  * (`{state: false}`). `upstream` is the client's own, or the token-set
  * cache's wrapper around it (cached validation, coordinated refresh).
  */
-export async function validateTokenSet(
+export function validateTokenSet(
+  upstream: TokenSetUpstream,
+  accessToken: string,
+  refreshToken: string | undefined,
+): Promise<TokenCheck> {
+  if (upstream.cached?.(accessToken) === true) {
+    return Promise.resolve({ state: true, access: accessToken, refresh: refreshToken ?? null });
+  }
+  return checkTokenSet(upstream, accessToken, refreshToken);
+}
+
+async function checkTokenSet(
   upstream: TokenSetUpstream,
   accessToken: string,
   refreshToken: string | undefined,
