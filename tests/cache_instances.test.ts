@@ -7,11 +7,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AuthLiteClient } from "../src/client/mod.ts";
-import { type KVStore, memoryStore } from "../src/cache/mod.ts";
+import { type KVStore, memoryStore, TokenSetCache } from "../src/cache/mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { type CacheHarness, RecordingStore, startHarness } from "./_cache_harness.ts";
 
-function client(h: CacheHarness, store: KVStore): AuthLiteClient {
+function client(h: CacheHarness, store: KVStore, claimWaitMs?: number): AuthLiteClient {
   return new AuthLiteClient({
     apiKey: DEMO_ORG.apiKey,
     secretKey: DEMO_ORG.secretKey,
@@ -20,14 +20,22 @@ function client(h: CacheHarness, store: KVStore): AuthLiteClient {
     retries: 0,
     now: h.now,
     tokenCache: store,
+    ...(claimWaitMs === undefined ? {} : { tokenCacheOptions: { claimWaitMs } }),
   });
 }
 
 /** A RecordingStore with an atomic claim, as Redis or Deno KV have. */
 class ClaimingStore extends RecordingStore {
   readonly consistency = "strong" as const;
+  /** The next claim is lost to a caller that never finishes (`"dead"`) or that already gave up (`"released"`). */
+  lose: "dead" | "released" | null = null;
   putIfAbsent(key: string, value: string): Promise<boolean> {
     if (this.mode !== "ok") return Promise.reject(new Error("Store is down"));
+    if (this.lose !== null) {
+      if (this.lose === "dead") this.map.set(key, "another-instance");
+      this.lose = null;
+      return Promise.resolve(false);
+    }
     if (this.map.has(key)) return Promise.resolve(false);
     this.map.set(key, value);
     return Promise.resolve(true);
@@ -206,5 +214,45 @@ describe("two instances sharing one store", () => {
       assert.deepEqual(fromB, fromA);
       assert.equal(h.calls().refresh, 1);
     }, new RecordingStore());
+  });
+
+  for (const lose of ["dead", "released"] as const) {
+    test(`validateTokenSet() refreshes itself when the claim's winner ${lose === "dead" ? "never finishes (after claimWaitMs)" : "gave up"}`, async () => {
+      const store = new ClaimingStore();
+      const h = await startHarness({ accessTokenTtlSeconds: 120 });
+      try {
+        const b = client(h, store, 100);
+        const s = h.session();
+        h.advance(300);
+        h.emulator.resetRequests();
+        store.lose = lose;
+        const r = await b.validateTokenSet(s.accessToken, s.refreshToken);
+        assert.equal(r.state, false);
+        assert.equal(h.calls().refresh, 1);
+      } finally {
+        await h.close();
+      }
+    });
+  }
+});
+
+describe("TokenSetCache's in-process layer", () => {
+  test("wrap().validate() keeps at most maxEntries and maxBytes in process", async () => {
+    for (const memoryLayer of [{ maxEntries: 2 }, { maxBytes: 600 }]) {
+      const cache = new TokenSetCache({ store: memoryStore(), secretKey: "s", memoryLayer });
+      const up = cache.wrap({
+        validate: () => Promise.resolve(true),
+        refresh: () => Promise.reject(new Error("Not used")),
+      });
+      const tokens = ["a", "b", "c"].map((c) => c.repeat(200));
+      for (const t of tokens) await up.validate(t);
+      assert.equal(cache.stats().memoryHits, 0);
+      await up.validate(tokens[2]!);
+      assert.equal(cache.stats().memoryHits, 1, "the newest is in process");
+      await up.validate(tokens[0]!);
+      assert.equal(cache.stats().memoryHits, 1, "the oldest was evicted");
+      assert.equal(cache.stats().storeHits, 1, "and found in the store");
+      assert.equal(cache.stats().upstreamValidations, 3);
+    }
   });
 });

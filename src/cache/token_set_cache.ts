@@ -252,6 +252,25 @@ function parseEntry(text: string): Entry | null {
   return null;
 }
 
+/**
+ * The key of a user's watermark, from a token's `sub`: the user id itself, or
+ * the `uid` inside it where `sub` is a JSON object (as in TrustAuthX's signed
+ * replies), so that every token of one user maps to one key.
+ */
+function userKey(keys: CacheKeys, sub: string): string {
+  let id = sub;
+  if (sub.startsWith("{")) {
+    try {
+      const parsed: unknown = JSON.parse(sub);
+      const uid = (parsed as { uid?: unknown } | null)?.uid;
+      if (typeof uid === "string" && uid !== "") id = uid;
+    } catch {
+      // Not JSON: the sub as it is.
+    }
+  }
+  return mac(keys.mac, `user:${id}`);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -478,7 +497,7 @@ export class TokenSetCache implements TokenSetCacheLike {
       const users = new Set<string>();
       for (const token of given) {
         const sub = jwtClaims(token).sub;
-        if (sub !== null) users.add(mac(keys.mac, `sub:${sub}`));
+        if (sub !== null) users.add(userKey(keys, sub));
       }
       // Ahead of this clock by the skew other instances' clocks may have.
       const w = now + WATERMARK_SKEW_MS;
@@ -548,7 +567,7 @@ export class TokenSetCache implements TokenSetCacheLike {
       return null;
     }
     const sub = jwtClaims(accessToken).sub;
-    const u = sub === null ? null : mac(keys.mac, `sub:${sub}`);
+    const u = sub === null ? null : userKey(keys, sub);
     const [found, stone, mark] = await Promise.all([
       this.#read(keys, this.#key("at", m), "at", "rf") as Promise<ValidEntry | Refreshed | null>,
       this.#read(keys, this.#key("rv", m), "rv"),
@@ -586,7 +605,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     const claims = jwtClaims(accessToken);
     const x = Math.min(now + this.#ttlMs, claims.exp ?? Infinity);
     if (x - now < 1000) return;
-    const u = claims.sub === null ? null : mac(keys.mac, `sub:${claims.sub}`);
+    const u = claims.sub === null ? null : userKey(keys, claims.sub);
     const revoked = (): boolean => {
       if (this.#tombstones.get(accessToken) !== undefined) return true;
       const mark = u === null ? undefined : this.#watermarks.get(u);
