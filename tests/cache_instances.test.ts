@@ -234,6 +234,33 @@ describe("two instances sharing one store", () => {
       }
     });
   }
+  test("revokeToken() of a pair that was just refreshed reads the refreshed marker as no garbage", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const events: unknown[] = [];
+      const c = new AuthLiteClient({
+        apiKey: DEMO_ORG.apiKey,
+        secretKey: DEMO_ORG.secretKey,
+        orgId: DEMO_ORG.orgId,
+        baseUrl: h.server.url,
+        retries: 0,
+        now: h.now,
+        tokenCache: memoryStore(),
+        tokenCacheOptions: { onError: (e) => events.push(e) },
+      });
+      const s = h.session();
+      h.advance(300);
+      await c.validateTokenSet(s.accessToken, s.refreshToken);
+      // Upstream fails the revoke, so the cache looks for the tokens itself.
+      h.emulator.inject({ kind: "status", status: 503, path: "/api/user/me/token/" });
+      await assert.rejects(
+        c.revokeToken({ accessToken: s.accessToken, refreshToken: s.refreshToken }),
+      );
+      assert.deepEqual(events, []);
+    } finally {
+      await h.close();
+    }
+  });
 });
 
 describe("TokenSetCache's in-process layer", () => {

@@ -477,8 +477,10 @@ export class TokenSetCache implements TokenSetCacheLike {
     if (!known) {
       // Only a token that was valid earns a tombstone in the store: a bogus
       // logout cannot write entries for anybody.
-      const found = await Promise.all(macs.map((m) => this.#read(keys, this.#key("at", m), "at")));
-      known = found.some((e) => e !== null);
+      const found = await Promise.all(
+        macs.map((m) => this.#read(keys, this.#key("at", m), "at", "rf")),
+      );
+      known = found.some((e) => e?.t === "at");
     }
     const work: Promise<void>[] = [];
     for (const m of macs) {
