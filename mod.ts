@@ -87,6 +87,7 @@ export {
 } from "./src/cache/mod.ts";
 export type {
   BunRedisLike,
+  DenoKvAtomicLike,
   DenoKvLike,
   DenoKVStoreOptions,
   IoRedisLike,

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { KVStore } from "../src/cache/store.ts";
 import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import type { TokenSetUpstream } from "../src/cache/types.ts";
+import { checkSet, checkToken } from "./_cache_calls.ts";
 
 /** get, put, overwrite, delete and a missing key. */
 export async function checkStoreBasics(store: KVStore): Promise<void> {
@@ -24,6 +25,40 @@ export async function checkStoreBasics(store: KVStore): Promise<void> {
   await store.put(`${k}:long`, long, { ttlSeconds: 1 });
   assert.equal(await store.get(`${k}:long`), long);
   await store.delete(`${k}:long`);
+  if (store.putIfAbsent !== undefined) await checkPutIfAbsent(store);
+}
+
+/**
+ * putIfAbsent(): one winner among concurrent claims, a live entry is kept, a
+ * deleted or expired one can be claimed again.
+ */
+export async function checkPutIfAbsent(store: KVStore): Promise<void> {
+  const claim = store.putIfAbsent?.bind(store);
+  assert.ok(claim !== undefined);
+  assert.equal(store.consistency, "strong");
+  const k = `suite:claim:${crypto.randomUUID()}`;
+  const wins = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => claim(k, `v${i}`, { ttlSeconds: 60 })),
+  );
+  assert.equal(wins.filter((w) => w).length, 1);
+  assert.equal(await store.get(k), `v${wins.indexOf(true)}`);
+  assert.equal(await claim(k, "late", { ttlSeconds: 60 }), false);
+  await store.delete(k);
+  assert.equal(await claim(k, "again", { ttlSeconds: 60 }), true);
+  assert.equal(await store.get(k), "again");
+  await store.delete(k);
+  // An expired claim does not block the next one (Deno KV keeps expired keys for a while).
+  const short = `${k}:short`;
+  assert.equal(await claim(short, "first", { ttlSeconds: 0.05 }), true);
+  const deadline = Date.now() + 5000;
+  let reclaimed = false;
+  while (!reclaimed && Date.now() < deadline) {
+    reclaimed = await claim(short, "second", { ttlSeconds: 60 });
+    if (!reclaimed) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(reclaimed, "an expired claim was never released");
+  assert.equal(await store.get(short), "second");
+  await store.delete(short);
 }
 
 /**
@@ -45,8 +80,8 @@ export async function checkCacheOverStore(
   };
   const a = new TokenSetCache({ store, secretKey, memoryLayer: false });
   const b = new TokenSetCache({ store, secretKey, memoryLayer: false });
-  assert.equal((await a.validateTokenSet(token, refresh, upstream)).state, true);
-  assert.equal((await b.validateTokenSet(token, refresh, upstream)).state, true);
+  assert.equal((await checkSet(a, token, refresh, upstream)).state, true);
+  assert.equal((await checkSet(b, token, refresh, upstream)).state, true);
   assert.equal(validations, 1);
   assert.equal(b.stats().storeHits, 1);
   if (listEntries !== undefined) {
@@ -59,6 +94,6 @@ export async function checkCacheOverStore(
     }
   }
   await b.forget([token]);
-  assert.equal(await a.validateAccessToken(token, upstream), true);
+  assert.equal(await checkToken(a, token, upstream), true);
   assert.equal(validations, 2);
 }

@@ -8,7 +8,7 @@ export type { MemoryStoreOptions } from "./memory_store.ts";
 export { CLOUDFLARE_KV_MIN_TTL_SECONDS, cloudflareKVStore } from "./cloudflare_kv_store.ts";
 export type { KVNamespaceLike } from "./cloudflare_kv_store.ts";
 export { denoKVStore } from "./deno_kv_store.ts";
-export type { DenoKvLike, DenoKVStoreOptions } from "./deno_kv_store.ts";
+export type { DenoKvAtomicLike, DenoKvLike, DenoKVStoreOptions } from "./deno_kv_store.ts";
 export { redisStore } from "./redis_store.ts";
 export type { BunRedisLike, IoRedisLike, NodeRedisLike, RedisClientLike } from "./redis_store.ts";
 export { TokenSetCache } from "./token_set_cache.ts";
@@ -19,4 +19,10 @@ export type {
   TokenSetCacheStats,
 } from "./token_set_cache.ts";
 export type { KVPutOptions, KVStore } from "./store.ts";
-export type { TokenCheck, TokenPair, TokenSetCacheLike, TokenSetUpstream } from "./types.ts";
+export type {
+  ForgetOptions,
+  TokenCheck,
+  TokenPair,
+  TokenSetCacheLike,
+  TokenSetUpstream,
+} from "./types.ts";

@@ -121,11 +121,23 @@ export function tokenSetUpstream(ctx: ClientContext): TokenSetUpstream {
 }
 
 /**
- * Validate a token set without a cache: a valid access token answers
+ * The token-set check, the one implementation: a valid access token answers
  * `{state: true}`; otherwise the refresh token buys a new pair
- * (`{state: false}`).
+ * (`{state: false}`). `upstream` is the client's own, or the token-set
+ * cache's wrapper around it (cached validation, coordinated refresh).
  */
-export async function validateTokenSet(
+export function validateTokenSet(
+  upstream: TokenSetUpstream,
+  accessToken: string,
+  refreshToken: string | undefined,
+): Promise<TokenCheck> {
+  if (upstream.cached?.(accessToken) === true) {
+    return Promise.resolve({ state: true, access: accessToken, refresh: refreshToken ?? null });
+  }
+  return checkTokenSet(upstream, accessToken, refreshToken);
+}
+
+async function checkTokenSet(
   upstream: TokenSetUpstream,
   accessToken: string,
   refreshToken: string | undefined,
@@ -136,6 +148,6 @@ export async function validateTokenSet(
   if (refreshToken === undefined) {
     throw new AuthLiteTokenSetError("Access token invalid and no refresh token: log in again");
   }
-  const pair = await upstream.refresh(refreshToken);
+  const pair = await upstream.refresh(refreshToken, accessToken);
   return { state: false, access: pair.accessToken, refresh: pair.refreshToken };
 }
