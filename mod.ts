@@ -79,16 +79,24 @@ export {
 export type { AuthLiteErrorCode, AuthLiteErrorOptions } from "./src/errors.ts";
 
 export {
+  AuthLiteStoreObject,
   cloudflareKVStore,
   denoKVStore,
+  durableObjectStore,
   MemoryStore,
   memoryStore,
   redisStore,
 } from "./src/cache/mod.ts";
 export type {
+  AtomicKVStore,
   BunRedisLike,
   DenoKvLike,
   DenoKVStoreOptions,
+  DurableObjectNamespaceLike,
+  DurableObjectStateLike,
+  DurableObjectStorageLike,
+  DurableObjectStoreOptions,
+  DurableObjectStubLike,
   IoRedisLike,
   KVNamespaceLike,
   KVPutOptions,
