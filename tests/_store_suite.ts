@@ -24,6 +24,40 @@ export async function checkStoreBasics(store: KVStore): Promise<void> {
   await store.put(`${k}:long`, long, { ttlSeconds: 1 });
   assert.equal(await store.get(`${k}:long`), long);
   await store.delete(`${k}:long`);
+  if (store.putIfAbsent !== undefined) await checkPutIfAbsent(store);
+}
+
+/**
+ * putIfAbsent(): one winner among concurrent claims, a live entry is kept, a
+ * deleted or expired one can be claimed again.
+ */
+export async function checkPutIfAbsent(store: KVStore): Promise<void> {
+  const claim = store.putIfAbsent?.bind(store);
+  assert.ok(claim !== undefined);
+  assert.equal(store.consistency, "strong");
+  const k = `suite:claim:${crypto.randomUUID()}`;
+  const wins = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => claim(k, `v${i}`, { ttlSeconds: 60 })),
+  );
+  assert.equal(wins.filter((w) => w).length, 1);
+  assert.equal(await store.get(k), `v${wins.indexOf(true)}`);
+  assert.equal(await claim(k, "late", { ttlSeconds: 60 }), false);
+  await store.delete(k);
+  assert.equal(await claim(k, "again", { ttlSeconds: 60 }), true);
+  assert.equal(await store.get(k), "again");
+  await store.delete(k);
+  // An expired claim does not block the next one (Deno KV keeps expired keys for a while).
+  const short = `${k}:short`;
+  assert.equal(await claim(short, "first", { ttlSeconds: 0.05 }), true);
+  const deadline = Date.now() + 5000;
+  let reclaimed = false;
+  while (!reclaimed && Date.now() < deadline) {
+    reclaimed = await claim(short, "second", { ttlSeconds: 60 });
+    if (!reclaimed) await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(reclaimed, "an expired claim was never released");
+  assert.equal(await store.get(short), "second");
+  await store.delete(short);
 }
 
 /**

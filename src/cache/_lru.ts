@@ -54,6 +54,15 @@ export class Lru<V> {
     }
   }
 
+  /** Whether a live entry is under `key` (recency unchanged). */
+  has(key: string): boolean {
+    const slot = this.#map.get(key);
+    if (slot === undefined) return false;
+    if (slot.expiresAt > this.#now()) return true;
+    this.#map.delete(key);
+    return false;
+  }
+
   /** Remove `key`. */
   delete(key: string): void {
     this.#map.delete(key);

@@ -58,5 +58,7 @@ export function cloudflareKVStore(namespace: KVNamespaceLike): KVStore {
         expirationTtl: Math.max(CLOUDFLARE_KV_MIN_TTL_SECONDS, Math.ceil(options.ttlSeconds)),
       }),
     delete: (key: string): Promise<void> => namespace.delete(key),
+    // No atomic operation, and up to about 60 s between locations.
+    consistency: "eventual",
   };
 }

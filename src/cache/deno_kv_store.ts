@@ -12,11 +12,23 @@ import { AuthLiteInputError } from "../errors.ts";
  */
 export interface DenoKvLike {
   /** Read an entry. */
-  get(key: readonly string[]): Promise<{ value: unknown }>;
+  get(key: readonly string[]): Promise<{ value: unknown; versionstamp?: string | null }>;
   /** Write an entry; `expireIn` in milliseconds. */
   set(key: readonly string[], value: string, options: { expireIn: number }): Promise<unknown>;
   /** Delete an entry. */
   delete(key: readonly string[]): Promise<void>;
+  /** Start an atomic operation (`Deno.Kv.atomic()`); without it the store has no `putIfAbsent`. */
+  atomic?(): DenoKvAtomicLike;
+}
+
+/** The part of `Deno.AtomicOperation` {@linkcode denoKVStore} uses for `putIfAbsent`. */
+export interface DenoKvAtomicLike {
+  /** Fail the commit unless `key` is at `versionstamp` (`null`: absent). */
+  check(...checks: { key: readonly string[]; versionstamp: string | null }[]): DenoKvAtomicLike;
+  /** Write an entry within the operation. */
+  set(key: readonly string[], value: unknown, options?: { expireIn?: number }): DenoKvAtomicLike;
+  /** Commit; `ok` is false when a check failed. */
+  commit(): Promise<{ ok: boolean }>;
 }
 
 /** Options of {@linkcode denoKVStore}. */
@@ -49,7 +61,7 @@ export function denoKVStore(kv: DenoKvLike, options: DenoKVStoreOptions = {}): K
     throw new AuthLiteInputError("ERR_CONFIG", "Invalid store: expected a Deno.Kv");
   }
   const prefix = [...(options.prefix ?? ["authlite"])];
-  return {
+  const store: KVStore = {
     async get(key: string): Promise<string | null> {
       const entry = await kv.get([...prefix, key]);
       return typeof entry?.value === "string" ? entry.value : null;
@@ -60,5 +72,31 @@ export function denoKVStore(kv: DenoKvLike, options: DenoKVStoreOptions = {}): K
       });
     },
     delete: (key: string): Promise<void> => kv.delete([...prefix, key]),
+    consistency: "strong",
   };
+  if (typeof kv.atomic !== "function") return store;
+  // Deno KV deletes expired keys lazily (a get still returns them), so a null
+  // versionstamp check alone would see a dead claim as live: a claim also
+  // writes its expiry beside it, and a dead claim is replaced with a check on
+  // its versionstamp.
+  const atomic = kv.atomic.bind(kv);
+  store.putIfAbsent = async (key, value, options): Promise<boolean> => {
+    const expireIn = Math.max(1, Math.ceil(options.ttlSeconds * 1000));
+    const main = [...prefix, key];
+    const side = [...prefix, "\u0000exp", key];
+    const [current, expiry] = await Promise.all([kv.get(main), kv.get(side)]);
+    let versionstamp: string | null = null;
+    if (current?.value !== null && current?.value !== undefined) {
+      const dead = typeof expiry?.value === "number" && expiry.value <= Date.now();
+      if (!dead || typeof current.versionstamp !== "string") return false;
+      versionstamp = current.versionstamp;
+    }
+    const result = await atomic()
+      .check({ key: main, versionstamp })
+      .set(main, value, { expireIn })
+      .set(side, Date.now() + expireIn, { expireIn })
+      .commit();
+    return result.ok === true;
+  };
+  return store;
 }

@@ -25,6 +25,8 @@ export class MemoryStore implements KVStore {
   #now: () => number;
   /** The bound on entries. */
   readonly maxEntries: number;
+  /** Reads see every completed write (one process). */
+  readonly consistency: "strong" = "strong";
 
   /**
    * A new, empty store (prefer {@linkcode memoryStore}).
@@ -71,6 +73,21 @@ export class MemoryStore implements KVStore {
   put(key: string, value: string, options: KVPutOptions): Promise<void> {
     this.#lru.set(key, value, this.#now() + options.ttlSeconds * 1000);
     return Promise.resolve();
+  }
+
+  /**
+   * Store `value` under `key` for `options.ttlSeconds` only if no live entry
+   * is there.
+   *
+   * @param key the key
+   * @param value the value
+   * @param options the lifetime
+   * @returns `true` when this call stored it
+   */
+  putIfAbsent(key: string, value: string, options: KVPutOptions): Promise<boolean> {
+    if (this.#lru.has(key)) return Promise.resolve(false);
+    this.#lru.set(key, value, this.#now() + options.ttlSeconds * 1000);
+    return Promise.resolve(true);
   }
 
   /**

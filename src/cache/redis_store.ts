@@ -91,5 +91,13 @@ export function redisStore(client: RedisClientLike): KVStore {
     async delete(key: string): Promise<void> {
       await send("DEL", [key]);
     },
+    async putIfAbsent(key: string, value: string, options: KVPutOptions): Promise<boolean> {
+      const ms = Math.max(1, Math.ceil(options.ttlSeconds * 1000));
+      const reply = await send("SET", [key, value, "NX", "PX", String(ms)]);
+      // "OK" when set; null (nil) when the key exists. Some clients hand back bytes.
+      const text = reply instanceof Uint8Array ? decoder.decode(reply) : reply;
+      return text === "OK";
+    },
+    consistency: "strong",
   };
 }

@@ -11,8 +11,8 @@ export interface KVPutOptions {
 }
 
 /**
- * A key-value store for cached token sets: in-memory, Workers KV, Deno KV or
- * Redis. Keys and values are opaque strings (the cache hashes keys and
+ * A key-value store for cached token sets: in-memory, Workers KV, Deno KV,
+ * Redis or a Durable Object. Keys and values are opaque strings (the cache hashes keys and
  * encrypts values before they reach a store).
  *
  * @example A store of your own
@@ -34,4 +34,17 @@ export interface KVStore {
   put(key: string, value: string, options: KVPutOptions): Promise<void>;
   /** Remove the entry under `key`, if any. */
   delete(key: string): Promise<void>;
+  /**
+   * Optional atomic claim: store `value` under `key` only if no live entry is
+   * there; resolves `true` when this call stored it. Stores that have it
+   * (memory, Redis `SET NX PX`, Deno KV's atomic check, a Durable Object) let
+   * instances sharing the store agree on who refreshes a token set.
+   */
+  putIfAbsent?(key: string, value: string, options: KVPutOptions): Promise<boolean>;
+  /**
+   * How fresh reads are: `"strong"` (a read sees every completed write:
+   * memory, Redis, Deno KV, a Durable Object) or `"eventual"` (Workers KV).
+   * Absent: `"eventual"`.
+   */
+  readonly consistency?: "strong" | "eventual";
 }
