@@ -70,14 +70,14 @@ async function start(): Promise<{ mf: MiniflareLike; a: Caller; b: Caller }> {
 type Caller = (path: string, body?: Record<string, unknown>) => Promise<any>;
 
 describe("durableObjectStore() inside workerd", () => {
-  test("durableObjectStore() passes the store suite and the claim suite in a Worker", async () => {
+  test("durableObjectStore() passes the store suite (with its putIfAbsent() checks) in a Worker", async () => {
     const { mf, a, b } = await start();
     try {
       for (const shards of [undefined, 1, 4]) {
         const body = shards === undefined ? {} : { shards };
-        await a("/suite/basics", body);
+        await a("/suite/basics", body); // with checkPutIfAbsent()
         await b("/suite/cache", body);
-        await a("/suite/claims", body);
+        await b("/suite/claims", body);
       }
     } finally {
       await mf.dispose();
@@ -103,6 +103,7 @@ describe("durableObjectStore() inside workerd", () => {
         }
         await a("/put", { key, value: "next", shards });
         assert.deepEqual(await b("/get", { key, shards }), { value: "next" });
+        assert.deepEqual(await b("/claim", { key, value: "late", shards }), { won: false });
       }
     } finally {
       await mf.dispose();
