@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import type { KVStore } from "../src/cache/store.ts";
 import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import type { TokenSetUpstream } from "../src/cache/types.ts";
+import { checkSet, checkToken } from "./_cache_calls.ts";
 
 /** get, put, overwrite, delete and a missing key. */
 export async function checkStoreBasics(store: KVStore): Promise<void> {
@@ -79,8 +80,8 @@ export async function checkCacheOverStore(
   };
   const a = new TokenSetCache({ store, secretKey, memoryLayer: false });
   const b = new TokenSetCache({ store, secretKey, memoryLayer: false });
-  assert.equal((await a.validateTokenSet(token, refresh, upstream)).state, true);
-  assert.equal((await b.validateTokenSet(token, refresh, upstream)).state, true);
+  assert.equal((await checkSet(a, token, refresh, upstream)).state, true);
+  assert.equal((await checkSet(b, token, refresh, upstream)).state, true);
   assert.equal(validations, 1);
   assert.equal(b.stats().storeHits, 1);
   if (listEntries !== undefined) {
@@ -93,6 +94,6 @@ export async function checkCacheOverStore(
     }
   }
   await b.forget([token]);
-  assert.equal(await a.validateAccessToken(token, upstream), true);
+  assert.equal(await checkToken(a, token, upstream), true);
   assert.equal(validations, 2);
 }

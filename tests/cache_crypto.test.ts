@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import type { TokenSetUpstream } from "../src/cache/types.ts";
 import { RecordingStore } from "./_cache_harness.ts";
+import { checkSet, checkToken } from "./_cache_calls.ts";
 
 const secretKey = "org-secret-key-that-must-never-leak";
 
@@ -42,7 +43,7 @@ describe("TokenSetCache keys and values", () => {
     const access = jwt({ sub: "u1", exp: Math.floor(Date.now() / 1000) + 600 });
     const refresh = "refresh-token-plain-text";
     const { upstream } = countingUpstream(false);
-    const result = await cache.validateTokenSet(access, refresh, upstream);
+    const result = await checkSet(cache, access, refresh, upstream);
     assert.equal(result.state, false);
     assert.ok(store.map.size >= 2, "an access entry and a grace entry");
     const secrets = [access, refresh, result.access, result.refresh ?? "", secretKey];
@@ -66,14 +67,14 @@ describe("TokenSetCache keys and values", () => {
       onError: (e) => reasons.push(e.reason),
     });
     const { calls, upstream } = countingUpstream(true);
-    await cache.validateAccessToken("token-a", upstream);
-    await cache.validateAccessToken("token-a", upstream);
+    await checkToken(cache, "token-a", upstream);
+    await checkToken(cache, "token-a", upstream);
     assert.equal(calls.validate, 1);
     const [key, value] = [...store.map][0] ?? ["", ""];
     // Flip one character of the ciphertext.
     const last = value.at(-5) === "A" ? "B" : "A";
     store.map.set(key, value.slice(0, -5) + last + value.slice(-4));
-    await cache.validateAccessToken("token-a", upstream);
+    await checkToken(cache, "token-a", upstream);
     assert.equal(calls.validate, 2);
     assert.deepEqual(reasons, ["garbage"]);
   });
@@ -82,34 +83,34 @@ describe("TokenSetCache keys and values", () => {
     const store = new RecordingStore();
     const cache = new TokenSetCache({ store, secretKey, memoryLayer: false });
     const good = countingUpstream(true);
-    await cache.validateAccessToken("good-token", good.upstream);
+    await checkToken(cache, "good-token", good.upstream);
     const goodValue = [...store.map.values()][0] ?? "";
     // An attacker with write access to the store copies the entry of a good
     // token onto the key of a token that upstream calls invalid.
     const bad = countingUpstream(false);
-    assert.equal(await cache.validateAccessToken("revoked-token", bad.upstream), false);
+    assert.equal(await checkToken(cache, "revoked-token", bad.upstream), false);
     const badKey = [...store.map.keys()].find((k) => store.map.get(k) !== goodValue);
     assert.equal(badKey, undefined, "an invalid token is not cached");
     const keys = [...store.map.keys()];
     store.map.clear();
     // Recompute the key of "revoked-token" by caching it with a valid answer in a sibling cache.
     const sibling = new TokenSetCache({ store, secretKey, memoryLayer: false });
-    await sibling.validateAccessToken("revoked-token", countingUpstream(true).upstream);
+    await checkToken(sibling, "revoked-token", countingUpstream(true).upstream);
     const revokedKey = [...store.map.keys()].find((k) => !keys.includes(k)) ?? "";
     store.map.clear();
     store.map.set(revokedKey, goodValue);
-    assert.equal(await cache.validateAccessToken("revoked-token", bad.upstream), false);
+    assert.equal(await checkToken(cache, "revoked-token", bad.upstream), false);
     assert.equal(bad.calls.validate, 2);
   });
 
   test("validateAccessToken() treats garbage and values of another secret as misses", async () => {
     const store = new RecordingStore();
     const other = new TokenSetCache({ store, secretKey: "another-org-secret", memoryLayer: false });
-    await other.validateAccessToken("token-x", countingUpstream(true).upstream);
+    await checkToken(other, "token-x", countingUpstream(true).upstream);
     const [, foreign] = [...store.map][0] ?? ["", ""];
     const cache = new TokenSetCache({ store, secretKey, memoryLayer: false });
     const { calls, upstream } = countingUpstream(true);
-    await cache.validateAccessToken("token-x", upstream); // different secret: different key, a miss
+    await checkToken(cache, "token-x", upstream); // different secret: different key, a miss
     assert.equal(calls.validate, 1);
     const key = [...store.map.keys()].find((k) => store.map.get(k) !== foreign) ?? "";
     const garbage: unknown[] = [
@@ -126,7 +127,7 @@ describe("TokenSetCache keys and values", () => {
     ];
     for (const g of garbage) {
       store.map.set(key, g as string);
-      assert.equal(await cache.validateAccessToken("token-x", upstream), true);
+      assert.equal(await checkToken(cache, "token-x", upstream), true);
     }
     assert.equal(calls.validate, 1 + garbage.length);
   });
@@ -136,8 +137,8 @@ describe("TokenSetCache keys and values", () => {
     const cache = new TokenSetCache({ store, secretKey });
     const { calls, upstream } = countingUpstream(true);
     const expired = jwt({ exp: Math.floor(Date.now() / 1000) - 10 });
-    await cache.validateTokenSet(expired, undefined, upstream);
-    await cache.validateTokenSet(expired, undefined, upstream);
+    await checkSet(cache, expired, undefined, upstream);
+    await checkSet(cache, expired, undefined, upstream);
     assert.equal(calls.validate, 2);
     assert.equal(store.map.size, 0);
   });
@@ -153,8 +154,8 @@ describe("TokenSetCache keys and values", () => {
     const now = 1_800_000_000_000;
     const cache = new TokenSetCache({ store, secretKey, now: () => now, ttlSeconds: 600 });
     const { upstream } = countingUpstream(true);
-    await cache.validateTokenSet(jwt({ exp: now / 1000 + 42 }), undefined, upstream);
-    await cache.validateTokenSet("opaque-token", undefined, upstream);
+    await checkSet(cache, jwt({ exp: now / 1000 + 42 }), undefined, upstream);
+    await checkSet(cache, "opaque-token", undefined, upstream);
     assert.deepEqual(ttls, [42, 600]);
   });
 });

@@ -5,6 +5,7 @@ import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { checkCacheOverStore, checkStoreBasics } from "./_store_suite.ts";
 import { startHarness } from "./_cache_harness.ts";
+import { checkSet } from "./_cache_calls.ts";
 
 // Deno KV exists only under Deno: under Bun this suite is skipped.
 const DenoNs = (globalThis as { Deno?: typeof Deno }).Deno;
@@ -53,11 +54,11 @@ describe("denoKVStore() against Deno.openKv(':memory:')", () => {
       });
       const s = h.session();
       h.emulator.resetRequests();
-      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
-      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      await checkSet(cache, s.accessToken, s.refreshToken, h.upstream);
+      await checkSet(cache, s.accessToken, s.refreshToken, h.upstream);
       assert.equal(h.calls().validate, 1);
       h.advance(31); // Deno KV still holds the entry (its own clock); the value's expiry has passed
-      await cache.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+      await checkSet(cache, s.accessToken, s.refreshToken, h.upstream);
       assert.equal(h.calls().validate, 2);
     } finally {
       await h.close();

@@ -7,6 +7,7 @@ import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { checkCacheOverStore, checkStoreBasics } from "./_store_suite.ts";
 import { startRedis } from "./_redis_server.ts";
 import { startHarness } from "./_cache_harness.ts";
+import { checkSet, checkToken } from "./_cache_calls.ts";
 
 // A real redis-server (Debian package) on a free loopback port. If it is not
 // installed this suite fails, as it must in CI (.ci/run installs it).
@@ -70,18 +71,18 @@ describe("redisStore() against redis-server", () => {
         const results = await Promise.all(
           Array.from(
             { length: 100 },
-            () => a.validateTokenSet(s.accessToken, s.refreshToken, h.upstream),
+            () => checkSet(a, s.accessToken, s.refreshToken, h.upstream),
           ),
         );
         assert.deepEqual(h.calls(), { validate: 1, refresh: 1, total: 2 });
         for (const r of results) assert.deepEqual(r, results[0]);
         // Another process with the old pair gets the same new pair from the grace entry in Redis.
-        const fromB = await b.validateTokenSet(s.accessToken, s.refreshToken, h.upstream);
+        const fromB = await checkSet(b, s.accessToken, s.refreshToken, h.upstream);
         assert.deepEqual(fromB, results[0]);
         // And the new access token is valid there without an upstream call.
         const next = results[0];
         assert.ok(next !== undefined);
-        assert.equal(await b.validateAccessToken(next.access, h.upstream), true);
+        assert.equal(await checkToken(b, next.access, h.upstream), true);
         assert.deepEqual(h.calls(), { validate: 1, refresh: 1, total: 2 });
       } finally {
         await h.close();
@@ -111,9 +112,9 @@ describe("redisStore() against redis-server", () => {
       validate: () => Promise.resolve(++calls > 0),
       refresh: () => Promise.reject(new Error("Not used")),
     };
-    await cache.validateAccessToken("t", upstream);
+    await checkToken(cache, "t", upstream);
     await server.close();
-    assert.equal(await cache.validateAccessToken("t", upstream), true);
+    assert.equal(await checkToken(cache, "t", upstream), true);
     assert.equal(calls, 2);
     assert.ok(events.some((e) => e.startsWith("get:")), events.join(","));
     await client.close().catch(() => {});

@@ -7,6 +7,7 @@ import { redisStore } from "../src/cache/redis_store.ts";
 import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import { AuthLiteError } from "../src/errors.ts";
 import { checkCacheOverStore, checkStoreBasics } from "./_store_suite.ts";
+import { checkToken } from "./_cache_calls.ts";
 
 describe("memoryStore()", () => {
   test("memoryStore() gets, puts, overwrites and deletes", async () => {
@@ -63,19 +64,19 @@ describe("memoryStore()", () => {
       validate: () => Promise.resolve(++calls > 0),
       refresh: () => Promise.reject(new Error("Not used")),
     };
-    await cache.validateAccessToken("t", upstream);
-    await cache.validateAccessToken("t", upstream);
+    await checkToken(cache, "t", upstream);
+    await checkToken(cache, "t", upstream);
     assert.equal(calls, 1);
     assert.deepEqual([cache.stats().memoryHits, cache.stats().storeHits], [1, 0]);
     // Past the layer's 5 s the store answers (and decrypts) again.
     now += 6_000;
-    await cache.validateAccessToken("t", upstream);
+    await checkToken(cache, "t", upstream);
     assert.equal(calls, 1);
     assert.deepEqual([cache.stats().memoryHits, cache.stats().storeHits], [1, 1]);
     // Without the layer every hit is a store hit.
     const bare = new TokenSetCache({ store: memoryStore(), secretKey: "s", memoryLayer: false });
-    await bare.validateAccessToken("t", upstream);
-    await bare.validateAccessToken("t", upstream);
+    await checkToken(bare, "t", upstream);
+    await checkToken(bare, "t", upstream);
     assert.deepEqual([bare.stats().memoryHits, bare.stats().storeHits], [0, 1]);
   });
 });

@@ -129,16 +129,30 @@ export async function open(key: CryptoKey, sealed: string, aad: string): Promise
  * upstream verifies); `null` when the token is not a JWT or has no numeric `exp`.
  */
 export function jwtExpiryMs(token: string): number | null {
-  const parts = token.split(".");
-  if (parts.length !== 3) return null;
-  const payload = fromB64url(parts[1] ?? "");
-  if (payload === null) return null;
+  return jwtClaims(token).exp;
+}
+
+/**
+ * The `exp` (in ms) and `sub` claims of a JWT, read without verification:
+ * only for a token the upstream has validated (or to key a revocation the
+ * upstream confirmed). `null` where absent or not a JWT.
+ */
+export function jwtClaims(token: string): { exp: number | null; sub: string | null } {
+  const none = { exp: null, sub: null };
+  const first = token.indexOf(".");
+  const second = first < 0 ? -1 : token.indexOf(".", first + 1);
+  if (second < 0 || token.indexOf(".", second + 1) >= 0) return none;
+  const payload = fromB64url(token.slice(first + 1, second));
+  if (payload === null) return none;
   try {
     const claims: unknown = JSON.parse(decoder.decode(payload));
-    if (typeof claims !== "object" || claims === null) return null;
-    const exp = (claims as { exp?: unknown }).exp;
-    return typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : null;
+    if (typeof claims !== "object" || claims === null) return none;
+    const { exp, sub } = claims as { exp?: unknown; sub?: unknown };
+    return {
+      exp: typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 : null,
+      sub: typeof sub === "string" && sub !== "" ? sub : null,
+    };
   } catch {
-    return null;
+    return none;
   }
 }

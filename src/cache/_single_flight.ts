@@ -4,39 +4,35 @@
  * @module
  */
 
-interface Flight {
-  epoch: number;
-  promise: Promise<unknown>;
-}
-
 /** Runs at most one `fn` per key at a time; later callers share its result. */
 export class SingleFlight {
-  #flights = new Map<string, Flight>();
+  #flights = new Map<string, Promise<unknown>>();
 
   /** Calls in flight. */
   get size(): number {
     return this.#flights.size;
   }
 
-  /**
-   * Run `fn` under `key`, or join the call already running under it. A call
-   * started in an older `epoch` (before a `forget`) is not joined.
-   */
-  run<T>(key: string, epoch: number, fn: () => Promise<T>): Promise<T> {
+  /** Run `fn` under `key`, or join the call already running under it. */
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const current = this.#flights.get(key);
-    if (current !== undefined && current.epoch === epoch) return current.promise as Promise<T>;
-    const flight: Flight = { epoch, promise: Promise.resolve() };
-    const promise = (async () => {
+    if (current !== undefined) return current as Promise<T>;
+    let promise: Promise<T> | undefined = undefined;
+    promise = (async () => {
       // Yield once so the flight is registered before fn runs (and before it can settle).
       await null;
       try {
         return await fn();
       } finally {
-        if (this.#flights.get(key) === flight) this.#flights.delete(key);
+        if (this.#flights.get(key) === promise) this.#flights.delete(key);
       }
     })();
-    flight.promise = promise;
-    this.#flights.set(key, flight);
+    this.#flights.set(key, promise);
     return promise;
+  }
+
+  /** Let later callers of `key` start a call of their own (the one running goes on). */
+  drop(key: string): void {
+    this.#flights.delete(key);
   }
 }

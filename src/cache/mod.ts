@@ -28,4 +28,10 @@ export type {
   TokenSetCacheStats,
 } from "./token_set_cache.ts";
 export type { KVPutOptions, KVStore } from "./store.ts";
-export type { TokenCheck, TokenPair, TokenSetCacheLike, TokenSetUpstream } from "./types.ts";
+export type {
+  ForgetOptions,
+  TokenCheck,
+  TokenPair,
+  TokenSetCacheLike,
+  TokenSetUpstream,
+} from "./types.ts";

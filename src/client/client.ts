@@ -20,7 +20,6 @@ import {
   revokeTargets,
   revokeToken,
   tokenSetUpstream,
-  validateAccessToken,
   validateTokenSet,
 } from "./tokens.ts";
 import { Transport } from "./transport.ts";
@@ -57,6 +56,7 @@ export class AuthLiteClient {
   /** The organisation's roles and permissions, with the local role cache. */
   readonly roles: Roles;
   #ctx: ClientContext;
+  /** The upstream token operations, behind the token-set cache when there is one. */
   #upstream: TokenSetUpstream;
   #cache: TokenSetCacheLike | undefined;
 
@@ -107,13 +107,14 @@ export class AuthLiteClient {
     observeEdge = roles.observeEdge;
     const { observeEdge: _, ...publicRoles } = roles;
     this.roles = Object.freeze(publicRoles);
-    this.#upstream = tokenSetUpstream(this.#ctx);
+    const upstream = tokenSetUpstream(this.#ctx);
     this.#cache = resolved.tokenCache === undefined ? undefined : new TokenSetCache({
       ...resolved.tokenCacheOptions,
       store: resolved.tokenCache,
       secretKey: resolved.secretKey,
       now: resolved.now,
     });
+    this.#upstream = this.#cache === undefined ? upstream : this.#cache.wrap(upstream);
   }
 
   /**
@@ -199,8 +200,7 @@ export class AuthLiteClient {
    */
   async validateAccessToken(accessToken: string): Promise<boolean> {
     requireText(accessToken, "accessToken");
-    if (this.#cache === undefined) return await validateAccessToken(this.#ctx, accessToken);
-    return await this.#cache.validateAccessToken(accessToken, this.#upstream);
+    return await this.#upstream.validate(accessToken);
   }
 
   /**
@@ -213,13 +213,16 @@ export class AuthLiteClient {
    *   (before any request), `ERR_HTTP`, `ERR_NETWORK`, `ERR_TIMEOUT` or `ERR_BAD_REPLY`
    */
   async revokeToken(options: RevokeTokenOptions): Promise<boolean> {
-    const { accessToken, refreshToken } = revokeTargets(options);
+    const { accessToken, refreshToken, revokeAllTokens } = revokeTargets(options);
+    let revoked = false;
     try {
-      return await revokeToken(this.#ctx, options);
+      revoked = await revokeToken(this.#ctx, options);
+      return revoked;
     } finally {
       // Even after a partial failure: a cached "valid" must not outlive a revoke.
       await this.#cache?.forget(
         [accessToken, refreshToken].filter((t): t is string => t !== undefined),
+        { all: revokeAllTokens, confirmed: revoked },
       );
     }
   }
@@ -240,10 +243,7 @@ export class AuthLiteClient {
   async validateTokenSet(accessToken: string, refreshToken?: string): Promise<TokenCheck> {
     requireText(accessToken, "accessToken");
     if (refreshToken !== undefined) requireText(refreshToken, "refreshToken");
-    if (this.#cache === undefined) {
-      return await validateTokenSet(this.#upstream, accessToken, refreshToken);
-    }
-    return await this.#cache.validateTokenSet(accessToken, refreshToken, this.#upstream);
+    return await validateTokenSet(this.#upstream, accessToken, refreshToken);
   }
 
   /**

@@ -121,9 +121,10 @@ export function tokenSetUpstream(ctx: ClientContext): TokenSetUpstream {
 }
 
 /**
- * Validate a token set without a cache: a valid access token answers
+ * The token-set check, the one implementation: a valid access token answers
  * `{state: true}`; otherwise the refresh token buys a new pair
- * (`{state: false}`).
+ * (`{state: false}`). `upstream` is the client's own, or the token-set
+ * cache's wrapper around it (cached validation, coordinated refresh).
  */
 export async function validateTokenSet(
   upstream: TokenSetUpstream,
@@ -136,6 +137,6 @@ export async function validateTokenSet(
   if (refreshToken === undefined) {
     throw new AuthLiteTokenSetError("Access token invalid and no refresh token: log in again");
   }
-  const pair = await upstream.refresh(refreshToken);
+  const pair = await upstream.refresh(refreshToken, accessToken);
   return { state: false, access: pair.accessToken, refresh: pair.refreshToken };
 }
