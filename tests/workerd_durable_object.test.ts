@@ -28,7 +28,6 @@ const { Miniflare } = (await import(MINIFLARE)) as {
 };
 
 const SERVICE_KEY = "workerd-service-key-0123456789";
-// deno-lint-ignore no-unused-vars
 const REFRESH_PATH = "/api/user/me/access/token/";
 
 async function bundleWorker(): Promise<string> {
@@ -90,7 +89,6 @@ function keepCookies(res: Response, jar: Jar): void {
 const cookieOf = (jar: Jar): string => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
 
 /** Sign in through gateway `w`: login, the widget's code, callback. */
-// deno-lint-ignore no-unused-vars
 async function signIn(w: MfWorker, code: string): Promise<Jar> {
   const jar: Jar = new Map();
   const login = await w.fetch("http://gateway.test/auth/login", { redirect: "manual" });
@@ -106,6 +104,106 @@ async function signIn(w: MfWorker, code: string): Promise<Jar> {
   assert.ok(jar.has("authlite_access") && jar.has("authlite_refresh"));
   return jar;
 }
+
+test("worker.ts with AUTH_STORE: concurrent RPC validations of one expired set across two isolates share one refresh", async () => {
+  const emu = createEmulator({ accessTokenTtlSeconds: 60 });
+  const upstream = await serve(emu.fetch);
+  const { mf, a, b } = await startGateways(upstream.url);
+  try {
+    const s = emu.session({ email: "race@example.com" });
+    emu.advanceClock(120); // the access token has expired upstream
+    emu.resetRequests();
+    const body = JSON.stringify({ accessToken: s.accessToken, refreshToken: s.refreshToken });
+    const headers = { authorization: `Bearer ${SERVICE_KEY}`, "content-type": "application/json" };
+    const replies = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, i) =>
+          (i % 2 === 0 ? a : b).fetch("http://gateway.test/rpc/validateTokenSet", {
+            method: "POST",
+            headers,
+            body,
+          }),
+      ),
+    );
+    const checks = await Promise.all(
+      replies.map(async (r) => ({ status: r.status, body: await r.text() })),
+    );
+    for (const c of checks) assert.equal(c.status, 200, c.body);
+    const pairs = new Set(checks.map((c) => c.body));
+    assert.equal(pairs.size, 1, `every request got the same new pair: ${[...pairs].join(" | ")}`);
+    const check = JSON.parse(checks[0]?.body ?? "{}");
+    assert.equal(check.state, false);
+    assert.notEqual(check.access, s.accessToken);
+    assert.equal(emu.requests().byPath[REFRESH_PATH], 1, "one refresh upstream");
+  } finally {
+    await mf.dispose();
+    await upstream.close();
+  }
+});
+
+test("worker.ts with AUTH_STORE: a browser's expired session racing through two isolates stays signed in, and a logout on one is refused on the other within 1 s", async () => {
+  const emu = createEmulator({ accessTokenTtlSeconds: 60 });
+  const upstream = await serve(emu.fetch);
+  const { mf, a, b } = await startGateways(upstream.url);
+  try {
+    const jar = await signIn(a, emu.mintCode({ email: "tabs@example.com" }));
+    emu.advanceClock(120);
+    emu.resetRequests();
+
+    // Tabs of one browser: 8 requests with the same expired cookies, on both isolates.
+    const cookie = cookieOf(jar);
+    const replies = await Promise.all(
+      Array.from(
+        { length: 8 },
+        (_, i) =>
+          (i % 2 === 0 ? a : b).fetch("http://gateway.test/auth/me", { headers: { cookie } }),
+      ),
+    );
+    const setAccess = new Set<string>();
+    for (const res of replies) {
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      const lines = res.headers.getSetCookie();
+      assert.ok(!lines.some((l) => /max-age=0/i.test(l)), `a reply cleared the session: ${lines}`);
+      for (const l of lines) if (l.startsWith("authlite_access=")) setAccess.add(l.split(";")[0]!);
+      keepCookies(res, jar);
+    }
+    assert.equal(setAccess.size, 1, "every reply that set cookies set the same new pair");
+    assert.equal(emu.requests().byPath[REFRESH_PATH], 1, "one refresh upstream");
+
+    // The refreshed session works on both; then a logout on A.
+    const fresh = cookieOf(jar);
+    for (const w of [a, b]) {
+      const me = await w.fetch("http://gateway.test/auth/me", { headers: { cookie: fresh } });
+      assert.equal(me.status, 200, await me.text());
+    }
+    const out = await a.fetch("http://gateway.test/auth/logout", {
+      method: "POST",
+      headers: { cookie: fresh, "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.deepEqual(await out.json(), { ok: true, revoked: true });
+    const loggedOut = Date.now();
+
+    // B refuses the same cookies, at the latest by a request sent 1 s after the logout.
+    let status = 200;
+    while (status === 200) {
+      const sent = Date.now();
+      const me = await b.fetch("http://gateway.test/auth/me", { headers: { cookie: fresh } });
+      await me.arrayBuffer();
+      status = me.status;
+      if (status === 200) {
+        assert.ok(sent - loggedOut < 1000, "B still accepted the session 1 s after the logout");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    assert.equal(status, 401);
+  } finally {
+    await mf.dispose();
+    await upstream.close();
+  }
+});
 
 test("worker.ts with AUTH_STORE: a token set validated on one isolate is a store hit on the other", async () => {
   const emu = createEmulator();
