@@ -205,6 +205,40 @@ test("worker.ts with AUTH_STORE: a browser's expired session racing through two 
   }
 });
 
+test("worker.ts with AUTH_STORE: a sign-out of every session on one isolate refuses, within 1 s, a session only the other isolate has seen", async () => {
+  const emu = createEmulator();
+  const upstream = await serve(emu.fetch);
+  const { mf, a, b } = await startGateways(upstream.url);
+  try {
+    const here = await signIn(a, emu.mintCode({ email: "everywhere@example.com" }));
+    const there = cookieOf(await signIn(b, emu.mintCode({ email: "everywhere@example.com" })));
+    const me = await b.fetch("http://gateway.test/auth/me", { headers: { cookie: there } });
+    assert.equal(me.status, 200, await me.text()); // cached on B only
+    const out = await a.fetch("http://gateway.test/auth/logout", {
+      method: "POST",
+      headers: { cookie: cookieOf(here), "content-type": "application/json" },
+      body: JSON.stringify({ all: true }),
+    });
+    assert.deepEqual(await out.json(), { ok: true, revoked: true });
+    const signedOut = Date.now();
+    let status = 200;
+    while (status === 200) {
+      const sent = Date.now();
+      const res = await b.fetch("http://gateway.test/auth/me", { headers: { cookie: there } });
+      await res.arrayBuffer();
+      status = res.status;
+      if (status === 200) {
+        assert.ok(sent - signedOut < 1000, "B still accepted the other session 1 s after");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    assert.equal(status, 401);
+  } finally {
+    await mf.dispose();
+    await upstream.close();
+  }
+});
+
 test("worker.ts with AUTH_STORE: a token set validated on one isolate is a store hit on the other", async () => {
   const emu = createEmulator();
   const upstream = await serve(emu.fetch);
