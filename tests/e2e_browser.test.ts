@@ -14,7 +14,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { AuthLiteClient, memoryStore } from "../mod.ts";
 import { createEmulator, DEMO_ORG, type Emulator } from "../src/emulator/mod.ts";
 import { createGateway } from "../src/gateway/mod.ts";
-import { buildUi, type UiBundle, uiRoutes } from "../src/gateway/ui/mod.ts";
+import { buildUi, type UiBundle, uiRoutes } from "../web/mod.ts";
 import { serve, type TestServer } from "./_serve.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

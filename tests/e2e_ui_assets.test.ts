@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildUi, uiRoutes } from "../src/gateway/ui/mod.ts";
-import { describeFailure, detailOf } from "../src/gateway/ui/words.ts";
-import { attempt, readMe, readRoles } from "../src/gateway/ui/api.ts";
-import { noticeFrom, parsePermissions } from "../src/gateway/ui/app.ts";
+import { buildUi, uiRoutes } from "../web/mod.ts";
+import { describeFailure, detailOf } from "../web/words.ts";
+import { attempt, readMe, readRoles } from "../web/api.ts";
+import { noticeFrom, parsePermissions } from "../web/app.ts";
 
 test("uiRoutes() serves the page, its script and its style sheet with a strict CSP", async () => {
   const app = uiRoutes();

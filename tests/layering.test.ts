@@ -121,3 +121,24 @@ test("another folder is entered through its mod.ts", () => {
   }
   assert.deepEqual(bad, []);
 });
+
+test("the demo frontend (web/) uses only the package's public entries", () => {
+  const exports = (JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as {
+    exports: Record<string, string>;
+  }).exports;
+  const publicEntries = new Set(Object.values(exports).map((p) => resolve(root, p)));
+  const web = join(root, "web");
+  const bad: string[] = [];
+  let checked = 0;
+  for (const file of walk(web)) {
+    for (const spec of importsOf(readFileSync(file, "utf8"))) {
+      const to = resolve(dirname(file), spec);
+      checked++;
+      if (!to.startsWith(web + "/") && !publicEntries.has(to)) {
+        bad.push(`${rel(file)} imports ${rel(to)}`);
+      }
+    }
+  }
+  assert.ok(checked > 5, `only ${checked} imports checked`);
+  assert.deepEqual(bad, []);
+});

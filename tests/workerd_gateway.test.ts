@@ -69,7 +69,9 @@ export default {
   async fetch(req, env) {
     const { op, args } = await req.json();
     try {
-      return Response.json({ ok: true, value: await env.AUTH[op](...args) });
+      const [a, b] = op.split(".");
+      const value = b === undefined ? await env.AUTH[a](...args) : await env.AUTH[a][b](...args);
+      return Response.json({ ok: true, value });
     } catch (err) {
       return Response.json({ ok: false, message: String(err && err.message) });
     }
@@ -209,6 +211,29 @@ test("worker.ts in workerd: session and RPC flows, KV cache entries, service bin
       ok: true,
       value: `${upstream.url}/widget/login/?org_id=org_demo`,
     });
+
+    // The role operations under the same names as on the client: roles.*.
+    const viaRoles = async (op: string, args: unknown[]) => {
+      const res = await caller.fetch("http://caller.test/", {
+        method: "POST",
+        body: JSON.stringify({ op, args }),
+      });
+      return await res.json() as { ok: boolean; value?: unknown; message?: string };
+    };
+    const added = await viaRoles("roles.addRole", ["binding-editors", { doc: "write" }]);
+    assert.equal(added.ok, true, added.message);
+    const rolId = (added.value as { rolId: string }).rolId;
+    assert.deepEqual(await viaRoles("roles.validate", [rolId, "doc", "write"]), {
+      ok: true,
+      value: true,
+    });
+    const count = await viaRoles("roles.count", []);
+    assert.equal(count.ok, true);
+    assert.equal(typeof count.value, "number");
+    const found = await viaRoles("roles.query", [{ roleId: rolId }]);
+    assert.deepEqual(found.value, [
+      { roleId: rolId, name: "binding-editors", permissions: { doc: "write" } },
+    ]);
   } finally {
     await mf.dispose();
     await upstream.close();

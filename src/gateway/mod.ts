@@ -16,3 +16,12 @@ export { GatewayError } from "./errors.ts";
 export type { GatewayErrorBody, GatewayErrorCode, GatewayIssue } from "./errors.ts";
 export type { RateLimitOptions } from "./_rate_limit.ts";
 export type { SessionCookieOptions } from "./_session.ts";
+export { operationNames } from "./operations.ts";
+export type {
+  AssignmentRequest,
+  OperationName,
+  OperationPath,
+  PermissionsRequest,
+  RoleIdsRequest,
+  RpcOperations,
+} from "./operations.ts";

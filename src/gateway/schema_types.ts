@@ -6,7 +6,23 @@
  *
  * @module
  */
-import type { JSONValue } from "hono/utils/types";
+import type { JSONParsed } from "hono/utils/types";
+import type {
+  ReAuthResult,
+  Role,
+  RoleAssignment,
+  RolePermissions,
+  User,
+  UserData,
+} from "../client/mod.ts";
+import type {
+  OperationName,
+  OperationPath,
+  PermissionsRequest,
+  RpcOperations,
+} from "./operations.ts";
+
+export type { AssignmentRequest, PermissionsRequest, RoleIdsRequest } from "./operations.ts";
 
 /** One schema failure of a request, as the 400 reply lists it. */
 export interface IssueReply {
@@ -31,74 +47,23 @@ export interface ErrorReply {
   };
 }
 
-/** A role, as the gateway answers it. */
-export interface RoleReply {
-  /** The organisation id. */
-  orgId: string;
-  /** The role id. */
-  rolId: string;
-  /** The role's name. */
-  name: string;
-  /** Its permissions, as the upstream lists them. */
-  permissions: Record<string, string>[];
-}
+/** A role, as the gateway answers it (the client's {@linkcode Role} in JSON). */
+export type RoleReply = JSONParsed<Role>;
 
 /** The permissions of a role after a change. */
-export interface RolePermissionsReply {
-  /** The organisation id. */
-  orgId: string;
-  /** The role id. */
-  rolId: string;
-  /** The permissions, as the upstream lists them. */
-  permissions: Record<string, string>[];
-}
+export type RolePermissionsReply = JSONParsed<RolePermissions>;
 
 /** A session re-issued by `reAuth`. */
-export interface ReAuthReply {
-  /** The access token. */
-  accessToken: string;
-  /** The refresh token. */
-  refreshToken: string;
-  /** The user id. */
-  uid: string;
-  /** The e-mail address. */
-  email: string;
-  /** The user's role ids. */
-  roles: string[];
-  /** Expiry of the access token (seconds since the epoch), if known. */
-  expiresAt: number | null;
-  /** Expiry of the refresh token (seconds since the epoch), if known. */
-  refreshExpiresAt: number | null;
-  /** Every verified claim of the upstream's reply. */
-  claims: { [x: string]: JSONValue };
-}
+export type ReAuthReply = JSONParsed<ReAuthResult>;
 
 /** The user of `getUser`. */
-export interface UserReply extends ReAuthReply {
-  /** The display name, if known. */
-  name: string | null;
-  /** The picture URL, if known. */
-  img: string | null;
-}
+export type UserReply = JSONParsed<User>;
 
 /** The profile of `getUserData`. */
-export interface UserDataReply {
-  /** The user id. */
-  uid: string;
-  /** The e-mail address. */
-  email: string;
-  /** The display name, if known. */
-  name: string | null;
-  /** The picture URL, if known. */
-  img: string | null;
-  /** Every verified claim of the upstream's reply. */
-  claims: { [x: string]: JSONValue };
-}
+export type UserDataReply = JSONParsed<UserData>;
 
 /** The answer of a role assignment. */
-export type RoleAssignmentReply =
-  | { signedOff: true; uid: string; roles: string[]; accessToken: string; refreshToken: string }
-  | { signedOff: false; reply: { [x: string]: JSONValue } };
+export type RoleAssignmentReply = JSONParsed<RoleAssignment>;
 
 /** The signed-in user of `GET /auth/me`. */
 export interface MeReply {
@@ -116,9 +81,6 @@ export interface MeReply {
     refreshed: boolean;
   };
 }
-
-/** Permissions in a request: one map or a list of maps. */
-export type PermissionsRequest = Record<string, string> | Record<string, string>[];
 
 /** The 200 reply of a route, with its body. */
 export type Ok<T> = { output: T; outputFormat: "json"; status: 200 };
@@ -148,17 +110,9 @@ export type NoInput = Record<never, never>;
 export type Endpoint<I, R> = R extends unknown ? { input: I } & R : never;
 /** A `POST /rpc/...` route: JSON `I` in, JSON `O` out. */
 export type Rpc<I, O> = { $post: Endpoint<{ json: I }, Ok<O> | BodyErrors> };
-/** The sign-off settings of a role assignment. */
-export type AssignmentRequest = {
-  signoffSessionAndAssign?: boolean | undefined;
-  accessToken?: string | undefined;
-  refreshToken?: string | undefined;
-};
-/** One role id or several. */
-export type RoleIdsRequest = string | string[];
 
-/** Every route of the gateway: path → method → input and each reply. */
-export type GatewaySchema = {
+/** The session, admin and meta routes of the gateway: path → method → input and each reply. */
+export type SessionAndAdminSchema = {
   "/health": { $get: Endpoint<NoInput, Ok<{ ok: true }>> };
   "/auth/login": {
     $get: Endpoint<{ query: { redirect?: string | undefined } }, Redirect | Errors>;
@@ -183,58 +137,6 @@ export type GatewaySchema = {
       Redirect | Errors
     >;
   };
-  "/rpc/generateUrl": Rpc<Record<string, never>, { url: string }>;
-  "/rpc/generateEditUserUrl": Rpc<{ accessToken: string; redirectUrl: string }, { url: string }>;
-  "/rpc/reAuth": Rpc<{ code: string }, ReAuthReply>;
-  "/rpc/getUser": Rpc<{ userToken: string }, UserReply>;
-  "/rpc/getUserData": Rpc<{ accessToken: string }, UserDataReply>;
-  "/rpc/getAccessTokenFromRefreshToken": Rpc<
-    { refreshToken: string },
-    { accessToken: string; refreshToken: string }
-  >;
-  "/rpc/validateAccessToken": Rpc<{ accessToken: string }, { valid: boolean }>;
-  "/rpc/revokeToken": Rpc<
-    {
-      accessToken?: string | undefined;
-      refreshToken?: string | undefined;
-      revokeAllTokens?: boolean | undefined;
-    },
-    { revoked: boolean }
-  >;
-  "/rpc/validateTokenSet": Rpc<
-    { accessToken: string; refreshToken?: string | undefined },
-    { state: boolean; access: string; refresh: string | null }
-  >;
-  "/rpc/attachRole": Rpc<
-    { uid: string; rolIds: RoleIdsRequest } & AssignmentRequest,
-    RoleAssignmentReply
-  >;
-  "/rpc/removeRole": Rpc<
-    { uid: string; rolIds: RoleIdsRequest } & AssignmentRequest,
-    RoleAssignmentReply
-  >;
-  "/rpc/updateRole": Rpc<
-    & { uid: string; rolIdsToAdd: RoleIdsRequest; rolIdsToRemove: RoleIdsRequest }
-    & AssignmentRequest,
-    RoleAssignmentReply
-  >;
-  "/rpc/roles/getAllRoles": Rpc<Record<string, never>, { roles: RoleReply[] }>;
-  "/rpc/roles/addRole": Rpc<{ name: string; permissions: PermissionsRequest }, RoleReply>;
-  "/rpc/roles/deleteRole": Rpc<{ rolId: string }, RoleReply>;
-  "/rpc/roles/addPermission": Rpc<
-    { rolId: string; permissions: PermissionsRequest },
-    RolePermissionsReply
-  >;
-  "/rpc/roles/deletePermission": Rpc<
-    { rolId: string; permissions: PermissionsRequest },
-    RolePermissionsReply
-  >;
-  "/rpc/roles/query": Rpc<
-    { roleId?: string | undefined; permissionKey?: string | undefined },
-    { matches: { roleId: string; name: string; permissions: Record<string, string> }[] }
-  >;
-  "/rpc/roles/validate": Rpc<{ roleId: string; key: string; value: string }, { valid: boolean }>;
-  "/rpc/roles/count": Rpc<Record<string, never>, { count: number }>;
   "/admin/roles": {
     $get: Endpoint<NoInput, Ok<{ roles: RoleReply[] }> | Errors>;
     $post: Endpoint<
@@ -263,4 +165,19 @@ export type GatewaySchema = {
       Ok<RoleAssignmentReply> | BodyErrors
     >;
   };
+};
+
+/** The RPC routes, one per operation of the table: `/rpc/<name>` → `$post`. */
+export type RpcSchema = {
+  [N in OperationName as `/rpc/${OperationPath<N>}`]: Rpc<
+    RpcOperations[N]["input"],
+    RpcOperations[N]["output"]
+  >;
+};
+
+/** Every route of the gateway: path → method → input and each reply. */
+export type GatewaySchema = {
+  [K in keyof SessionAndAdminSchema | keyof RpcSchema]: K extends keyof RpcSchema ? RpcSchema[K]
+    : K extends keyof SessionAndAdminSchema ? SessionAndAdminSchema[K]
+    : never;
 };

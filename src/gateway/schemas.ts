@@ -76,6 +76,11 @@ export const RoleQueryMatchSchema = z
   })
   .openapi("RoleQueryMatch");
 
+/** The answer of `roles.query`. */
+export const RoleQueryResultSchema = z
+  .object({ matches: z.array(RoleQueryMatchSchema) })
+  .openapi("RoleQueryResult");
+
 const ClaimsSchema = z.record(z.string(), z.unknown()).openapi({
   description: "Every verified claim of the upstream's signed reply",
 });

@@ -13,4 +13,8 @@ declare module "cloudflare:workers" {
     protected env: Env;
     constructor(ctx: unknown, env: Env);
   }
+  /** The base class of objects passed by reference over Workers RPC. */
+  export abstract class RpcTarget {
+    constructor();
+  }
 }

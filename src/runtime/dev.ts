@@ -15,7 +15,7 @@ import { memoryStore } from "../cache/mod.ts";
 import { createEmulator, DEMO_ORG } from "../emulator/mod.ts";
 import { createGateway } from "../gateway/mod.ts";
 import type { AppType } from "../gateway/mod.ts";
-import { uiRoutes } from "../gateway/ui/mod.ts";
+import { uiRoutes } from "../../web/mod.ts";
 import { configFromEnv, gatewayFromConfig } from "./_config.ts";
 
 /** The demo admin of emulator mode. */

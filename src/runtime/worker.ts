@@ -31,23 +31,8 @@
  *
  * @module
  */
-import { WorkerEntrypoint } from "cloudflare:workers";
-import type {
-  AuthLiteClient,
-  PermissionsInput,
-  ReAuthResult,
-  RevokeTokenOptions,
-  Role,
-  RoleAssignment,
-  RoleAssignmentOptions,
-  RolePermissions,
-  RoleQuery,
-  RoleQueryMatch,
-  TokenCheck,
-  TokenPair,
-  User,
-  UserData,
-} from "../client/mod.ts";
+import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
+import type { AuthLiteClient, Roles } from "../client/mod.ts";
 import {
   AuthLiteStoreObject,
   cloudflareKVStore,
@@ -58,7 +43,7 @@ import {
 } from "../cache/mod.ts";
 import { AuthLiteError } from "../errors.ts";
 import type { ExecutionContext } from "hono";
-import type { AppType } from "../gateway/mod.ts";
+import { type AppType, type OperationName, operationNames } from "../gateway/mod.ts";
 import { configFromEnv, type GatewayEnv, gatewayFromConfig } from "./_config.ts";
 
 /** The bindings of the Worker. */
@@ -112,6 +97,16 @@ function build(env: WorkerEnv): Promise<Built> {
   return entry;
 }
 
+type Promised<F> = F extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
+  : never;
+type TopLevel = Exclude<OperationName, `roles.${string}`>;
+type RoleLevel = OperationName extends infer N ? N extends `roles.${infer M}` ? M : never : never;
+
+/** The role operations of {@linkcode AuthLiteService}: `env.AUTH.roles.query(...)`. */
+export type RolesService = { [M in RoleLevel]: Promised<Roles[M & keyof Roles]> };
+/** The client's top-level operations, as {@linkcode AuthLiteService} methods. */
+export type ClientService = { [N in TopLevel]: Promised<AuthLiteClient[N]> };
+
 // Workers RPC keeps an error's message but not its class or `code`: put the
 // code in front of the message so that callers can still switch on it.
 async function call<T>(env: WorkerEnv, run: (client: AuthLiteClient) => Promise<T>): Promise<T> {
@@ -124,128 +119,65 @@ async function call<T>(env: WorkerEnv, run: (client: AuthLiteClient) => Promise<
   }
 }
 
+const envs = new WeakMap<object, WorkerEnv>();
+function envOf(self: object): WorkerEnv {
+  const env = envs.get(self);
+  if (env === undefined) throw new Error("Internal error: no bindings");
+  return env;
+}
+
+/** The role operations, for {@linkcode AuthLiteService.roles}. */
+class RolesTarget extends RpcTarget {
+  constructor(env: WorkerEnv) {
+    super();
+    envs.set(this, env);
+  }
+}
+
 /**
- * The client's operations for other Workers, through a service binding. Each
- * method is the client's method of the same name; errors arrive as `Error`s
- * whose message starts with the code (`ERR_INVALID_TOKEN_SET: ...`).
+ * The client's operations for other Workers, through a service binding: one
+ * method per operation of the gateway's table, named as on the client
+ * (`env.AUTH.validateTokenSet(access, refresh)`, `env.AUTH.roles.query({})`).
+ * Errors arrive as `Error`s whose message starts with the code
+ * (`ERR_INVALID_TOKEN_SET: ...`).
  */
 export class AuthLiteService extends WorkerEntrypoint<WorkerEnv> {
-  /** @returns the login URL */
-  generateUrl(): Promise<string> {
-    return call(this.env, (c) => Promise.resolve(c.generateUrl()));
+  /** The role operations (`roles.getAllRoles()`, `roles.query()`, ...). */
+  constructor(ctx: unknown, env: WorkerEnv) {
+    super(ctx, env);
+    envs.set(this, env);
   }
-  /**
-   * @param accessToken the user's access token
-   * @param redirectUrl where the settings page sends the user back
-   * @returns the URL of the profile settings
-   */
-  generateEditUserUrl(accessToken: string, redirectUrl: string): Promise<string> {
-    return call(this.env, (c) => c.generateEditUserUrl(accessToken, redirectUrl));
+
+  /** The role operations (`roles.getAllRoles()`, `roles.query()`, ...). */
+  get roles(): RolesService {
+    return new RolesTarget(this.env) as unknown as RolesService;
   }
-  /** @param code the code of the settings callback @returns the fresh session */
-  reAuth(code: string): Promise<ReAuthResult> {
-    return call(this.env, (c) => c.reAuth(code));
-  }
-  /** @param userToken the login code @returns the user */
-  getUser(userToken: string): Promise<User> {
-    return call(this.env, (c) => c.getUser(userToken));
-  }
-  /** @param accessToken the access token @returns the profile */
-  getUserData(accessToken: string): Promise<UserData> {
-    return call(this.env, (c) => c.getUserData(accessToken));
-  }
-  /** @param refreshToken the refresh token @returns a new pair */
-  getAccessTokenFromRefreshToken(refreshToken: string): Promise<TokenPair> {
-    return call(this.env, (c) => c.getAccessTokenFromRefreshToken(refreshToken));
-  }
-  /** @param accessToken the access token @returns whether it is valid */
-  validateAccessToken(accessToken: string): Promise<boolean> {
-    return call(this.env, (c) => c.validateAccessToken(accessToken));
-  }
-  /** @param options the tokens to revoke @returns the upstream's answer */
-  revokeToken(options: RevokeTokenOptions): Promise<boolean> {
-    return call(this.env, (c) => c.revokeToken(options));
-  }
-  /**
-   * @param accessToken the access token
-   * @param refreshToken the refresh token
-   * @returns `{state, access, refresh}` (cached in `TOKEN_CACHE`)
-   */
-  validateTokenSet(accessToken: string, refreshToken?: string): Promise<TokenCheck> {
-    return call(this.env, (c) => c.validateTokenSet(accessToken, refreshToken));
-  }
-  /**
-   * @param uid the user
-   * @param rolIds the roles to give
-   * @param options sign-off settings
-   * @returns the assignment
-   */
-  attachRole(
-    uid: string,
-    rolIds: string | string[],
-    options?: RoleAssignmentOptions,
-  ): Promise<RoleAssignment> {
-    return call(this.env, (c) => c.attachRole(uid, rolIds, options));
-  }
-  /**
-   * @param uid the user
-   * @param rolIds the roles to take away
-   * @param options sign-off settings
-   * @returns the assignment
-   */
-  removeRole(
-    uid: string,
-    rolIds: string | string[],
-    options?: RoleAssignmentOptions,
-  ): Promise<RoleAssignment> {
-    return call(this.env, (c) => c.removeRole(uid, rolIds, options));
-  }
-  /**
-   * @param uid the user
-   * @param add the roles to give
-   * @param remove the roles to take away
-   * @param options sign-off settings
-   * @returns the assignment
-   */
-  updateRole(
-    uid: string,
-    add: string | string[],
-    remove: string | string[],
-    options?: RoleAssignmentOptions,
-  ): Promise<RoleAssignment> {
-    return call(this.env, (c) => c.updateRole(uid, add, remove, options));
-  }
-  /** @returns every role */
-  getAllRoles(): Promise<Role[]> {
-    return call(this.env, (c) => c.roles.getAllRoles());
-  }
-  /** @param name the name @param permissions its permissions @returns the role */
-  addRole(name: string, permissions: PermissionsInput): Promise<Role> {
-    return call(this.env, (c) => c.roles.addRole(name, permissions));
-  }
-  /** @param rolId the role @returns the deleted role */
-  deleteRole(rolId: string): Promise<Role> {
-    return call(this.env, (c) => c.roles.deleteRole(rolId));
-  }
-  /** @param rolId the role @param permissions to add @returns the added ones */
-  addPermission(rolId: string, permissions: PermissionsInput): Promise<RolePermissions> {
-    return call(this.env, (c) => c.roles.addPermission(rolId, permissions));
-  }
-  /** @param rolId the role @param permissions to remove @returns what remains */
-  deletePermission(rolId: string, permissions: PermissionsInput): Promise<RolePermissions> {
-    return call(this.env, (c) => c.roles.deletePermission(rolId, permissions));
-  }
-  /** @param query the filters @returns the matching roles */
-  queryRoles(query: RoleQuery = {}): Promise<RoleQueryMatch[]> {
-    return call(this.env, (c) => c.roles.query(query));
-  }
-  /** @param roleId the role @param key the permission @param value its value @returns whether granted */
-  validateRole(roleId: string, key: string, value: string): Promise<boolean> {
-    return call(this.env, (c) => c.roles.validate(roleId, key, value));
-  }
-  /** @returns how many roles there are */
-  countRoles(): Promise<number> {
-    return call(this.env, (c) => c.roles.count());
+}
+// The methods come from the operation table: one name everywhere.
+export interface AuthLiteService extends ClientService {}
+
+for (const name of operationNames) {
+  const dot = name.indexOf(".");
+  if (dot === -1) {
+    const method = name as TopLevel;
+    Object.defineProperty(AuthLiteService.prototype, method, {
+      value: function (this: AuthLiteService, ...args: unknown[]) {
+        return call(
+          envOf(this),
+          (c) => Promise.resolve((c[method] as (...a: unknown[]) => unknown)(...args)),
+        );
+      },
+    });
+  } else {
+    const method = name.slice(dot + 1) as keyof Roles;
+    Object.defineProperty(RolesTarget.prototype, method, {
+      value: function (this: RolesTarget, ...args: unknown[]) {
+        return call(
+          envOf(this),
+          (c) => Promise.resolve((c.roles[method] as (...a: unknown[]) => unknown)(...args)),
+        );
+      },
+    });
   }
 }
 

@@ -7,7 +7,7 @@
  * @example Serve the page with the gateway
  * ```ts ignore
  * import { Hono } from "hono";
- * import { uiRoutes } from "./src/gateway/ui/mod.ts";
+ * import { uiRoutes } from "./web/mod.ts";
  * const app = new Hono();
  * app.route("/", uiRoutes());
  * ```
@@ -16,7 +16,7 @@
  */
 
 import { Hono } from "hono";
-import { AuthLiteInputError } from "../../errors.ts";
+import { AuthLiteInputError } from "../mod.ts";
 import { PAGE_CSS, pageHtml } from "./page.ts";
 
 /** The built page: its HTML document, its script and its style sheet. */
@@ -47,7 +47,7 @@ export interface BuildUiOptions {
  *
  * @example
  * ```ts ignore
- * import { buildUi } from "./src/gateway/ui/mod.ts";
+ * import { buildUi } from "./web/mod.ts";
  * const { html, js } = await buildUi();
  * ```
  */
