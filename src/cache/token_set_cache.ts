@@ -189,6 +189,7 @@ const WATERMARK_SKEW_MS = 500;
 const CLAIM_SECONDS = 10;
 const POLL_MS = 25;
 const RETRY_DELAYS_MS = [50, 200];
+const CLAIM_RETRY_MS = [10, 40, 100];
 
 function positive(name: string, value: number, allowZero = false): number {
   if (
@@ -576,6 +577,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     accessToken: string,
     m: string,
     sentAt: number,
+    persist = false,
   ): Promise<void> {
     const now = this.#now();
     const claims = jwtClaims(accessToken);
@@ -596,7 +598,11 @@ export class TokenSetCache implements TokenSetCacheLike {
       this.#layerDelete(accessToken);
       return;
     }
-    await this.#call("put", () => this.#store.put(key, sealed, this.#ttl(x)));
+    const put = async () =>
+      (await this.#call("put", () => this.#store.put(key, sealed, this.#ttl(x)))).ok;
+    // A refreshed pair is what the other instances wait for: its write is retried.
+    if (persist) await this.#persist(put);
+    else await put();
     if (revoked()) {
       // A revoke of this very token raced the put: it wins.
       this.#layerDelete(accessToken);
@@ -621,10 +627,20 @@ export class TokenSetCache implements TokenSetCacheLike {
       let claimed = false;
       if (this.#store.putIfAbsent !== undefined && this.#graceMs > 0) {
         const nonce = crypto.randomUUID();
-        const won = await this.#call(
-          "putIfAbsent",
-          () => this.#store.putIfAbsent!(claimKey, nonce, { ttlSeconds: CLAIM_SECONDS }),
-        );
+        const claim = () =>
+          this.#call(
+            "putIfAbsent",
+            () => this.#store.putIfAbsent!(claimKey, nonce, { ttlSeconds: CLAIM_SECONDS }),
+          );
+        // A claim the store failed to answer is tried again (Deno KV answers
+        // "database is locked" to concurrent commits from several processes):
+        // refreshing without one is what makes two instances race upstream.
+        let won = await claim();
+        for (const delay of CLAIM_RETRY_MS) {
+          if (won.ok) break;
+          await sleep(delay);
+          won = await claim();
+        }
         // A store that fails is no reason to log anybody out: ask upstream.
         if (won.ok && won.value === false) {
           this.#stats.claimsLost++;
@@ -644,15 +660,24 @@ export class TokenSetCache implements TokenSetCacheLike {
           await this.#call("delete", () => this.#store.delete(claimKey));
         }
         if (err instanceof AuthLiteTokenSetError) {
-          // Another instance may have redeemed it a moment ago (a store with
-          // no atomic claim): its pair, if this caller holds the old one.
+          // Another caller may have redeemed it a moment ago (a store with no
+          // atomic claim, or a claim the store failed to answer): its pair,
+          // if this caller holds the old one. While another caller's claim
+          // stands, its pair may still be on its way: wait for it, bounded.
           const late = await this.#grace(keys, rm, am);
           if (late !== null) return late;
+          if (!claimed && am !== null && this.#store.putIfAbsent !== undefined) {
+            const other = await this.#call("get", () => this.#store.get(claimKey));
+            if (other.ok && other.value !== null) {
+              const pair = await this.#awaitGrace(keys, rm, am, claimKey);
+              if (pair !== null) return pair;
+            }
+          }
         }
         throw err;
       }
       const newM = mac(keys.mac, pair.accessToken);
-      await this.#writeValid(keys, pair.accessToken, newM, sentAt);
+      await this.#writeValid(keys, pair.accessToken, newM, sentAt, true);
       if (this.#graceMs > 0 && am !== null) {
         const grace: GraceEntry = {
           t: "rt",
@@ -666,7 +691,7 @@ export class TokenSetCache implements TokenSetCacheLike {
         // found it invalid), so late callers with the old pair skip the
         // validation and take the pair from the grace entry.
         await Promise.all([
-          this.#put(keys, this.#key("rt", rm), grace),
+          this.#persist(() => this.#put(keys, this.#key("rt", rm), grace)),
           this.#put(keys, this.#key("at", am), old),
         ]);
       }
