@@ -79,17 +79,25 @@ export {
 export type { AuthLiteErrorCode, AuthLiteErrorOptions } from "./src/errors.ts";
 
 export {
+  AuthLiteStoreObject,
   cloudflareKVStore,
   denoKVStore,
+  durableObjectStore,
   MemoryStore,
   memoryStore,
   redisStore,
 } from "./src/cache/mod.ts";
 export type {
+  AtomicKVStore,
   BunRedisLike,
   DenoKvAtomicLike,
   DenoKvLike,
   DenoKVStoreOptions,
+  DurableObjectNamespaceLike,
+  DurableObjectStateLike,
+  DurableObjectStorageLike,
+  DurableObjectStoreOptions,
+  DurableObjectStubLike,
   IoRedisLike,
   KVNamespaceLike,
   KVPutOptions,

@@ -7,6 +7,15 @@ export { MemoryStore, memoryStore } from "./memory_store.ts";
 export type { MemoryStoreOptions } from "./memory_store.ts";
 export { CLOUDFLARE_KV_MIN_TTL_SECONDS, cloudflareKVStore } from "./cloudflare_kv_store.ts";
 export type { KVNamespaceLike } from "./cloudflare_kv_store.ts";
+export { durableObjectStore } from "./durable_object_store.ts";
+export type {
+  AtomicKVStore,
+  DurableObjectNamespaceLike,
+  DurableObjectStoreOptions,
+  DurableObjectStubLike,
+} from "./durable_object_store.ts";
+export { AuthLiteStoreObject } from "./durable_object.ts";
+export type { DurableObjectStateLike, DurableObjectStorageLike } from "./durable_object.ts";
 export { denoKVStore } from "./deno_kv_store.ts";
 export type { DenoKvAtomicLike, DenoKvLike, DenoKVStoreOptions } from "./deno_kv_store.ts";
 export { redisStore } from "./redis_store.ts";

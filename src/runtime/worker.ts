@@ -6,7 +6,11 @@
  *
  * Bindings: `TRUSTAUTHX_API_KEY`, `TRUSTAUTHX_SECRET_KEY`, `TRUSTAUTHX_ORG_ID`,
  * `TRUSTAUTHX_BASE_URL?`, `TRUSTAUTHX_WIDGET_URL?`, `SERVICE_KEY`, `ADMIN_KEY`,
- * `TOKEN_CACHE` (a KV namespace), and the optional ones of `_config.ts`.
+ * the optional ones of `_config.ts`, and the token-set cache's store: `AUTH_STORE`
+ * (a Durable Object namespace of {@linkcode AuthLiteStoreObject}, strongly
+ * consistent: one refresh across isolates, revocations seen at once) or, without
+ * it, `TOKEN_CACHE` (a KV namespace: no claim, writes and deletes reach other
+ * locations up to about 60 s late).
  *
  * @example A Worker that calls this one through a service binding
  * ```ts ignore
@@ -29,7 +33,14 @@
  */
 import { RpcTarget, WorkerEntrypoint } from "cloudflare:workers";
 import type { AuthLiteClient, Roles } from "../client/mod.ts";
-import { cloudflareKVStore, type KVNamespaceLike } from "../cache/mod.ts";
+import {
+  AuthLiteStoreObject,
+  cloudflareKVStore,
+  type DurableObjectNamespaceLike,
+  durableObjectStore,
+  type KVNamespaceLike,
+  type KVStore,
+} from "../cache/mod.ts";
 import { AuthLiteError } from "../errors.ts";
 import type { ExecutionContext } from "hono";
 import { type AppType, type OperationName, operationNames } from "../gateway/mod.ts";
@@ -37,9 +48,18 @@ import { configFromEnv, type GatewayEnv, gatewayFromConfig } from "./_config.ts"
 
 /** The bindings of the Worker. */
 export interface WorkerEnv extends GatewayEnv {
-  /** The KV namespace of the token-set cache. */
-  TOKEN_CACHE: KVNamespaceLike;
+  /**
+   * The Durable Object namespace of {@linkcode AuthLiteStoreObject}: when
+   * bound, the token-set cache's store (refresh claims, grace entries,
+   * revocations, valid entries), strongly consistent.
+   */
+  AUTH_STORE?: DurableObjectNamespaceLike;
+  /** The KV namespace of the token-set cache, used when `AUTH_STORE` is not bound. */
+  TOKEN_CACHE?: KVNamespaceLike;
 }
+
+/** The Durable Object class of the `AUTH_STORE` binding (see wrangler.toml). */
+export { AuthLiteStoreObject };
 
 interface Built {
   client: AuthLiteClient;
@@ -49,18 +69,27 @@ interface Built {
 // One gateway per isolate and set of bindings: built on first use, reused after.
 const built = new WeakMap<object, Promise<Built>>();
 
+// A Durable Object store wherever it is bound. No Workers KV tier in front of
+// it: an entry served from KV after a revoke (KV deletes reach other locations
+// up to ~60 s late) would break the revocation bound, and telling which hits
+// are safe takes a Durable Object read anyway. The in-process layer of the
+// cache stays in front.
+function storeOf(env: WorkerEnv): KVStore {
+  if (env.AUTH_STORE !== undefined) return durableObjectStore(env.AUTH_STORE);
+  if (env.TOKEN_CACHE !== undefined) return cloudflareKVStore(env.TOKEN_CACHE);
+  throw new AuthLiteError(
+    "ERR_CONFIG",
+    "Invalid gateway configuration: missing AUTH_STORE (a Durable Object namespace binding) " +
+      "or TOKEN_CACHE (a KV namespace binding)",
+  );
+}
+
 function build(env: WorkerEnv): Promise<Built> {
   let entry = built.get(env);
   if (entry === undefined) {
     entry = (async () => {
       const config = configFromEnv(env as unknown as Record<string, unknown>);
-      if (env.TOKEN_CACHE === undefined) {
-        throw new AuthLiteError(
-          "ERR_CONFIG",
-          "Invalid gateway configuration: missing TOKEN_CACHE (a KV namespace binding)",
-        );
-      }
-      return await gatewayFromConfig(config, { store: cloudflareKVStore(env.TOKEN_CACHE) });
+      return await gatewayFromConfig(config, { store: storeOf(env) });
     })();
     entry.catch(() => built.delete(env));
     built.set(env, entry);
