@@ -20,3 +20,5 @@ export type {
 } from "./token_set_cache.ts";
 export type { KVPutOptions, KVStore } from "./store.ts";
 export type { TokenCheck, TokenPair, TokenSetCacheLike, TokenSetUpstream } from "./types.ts";
+export { RoleMarks } from "./marks.ts";
+export type { RoleMarksOptions } from "./marks.ts";
