@@ -89,7 +89,7 @@ export class RoleMarks {
    * @throws {AuthLiteInputError} `ERR_CONFIG` for a negative bound
    */
   constructor(options: RoleMarksOptions) {
-    this.#local = options.store === undefined;
+    this.#local = options.store === undefined || options.store instanceof MemoryStore;
     this.#store = options.store ?? new MemoryStore(options.now ? { now: options.now } : {});
     this.#mac = new HmacSha256(encoder.encode(`authlite-role-marks-v1:${options.secretKey}`));
     this.#syncMs = options.syncMs ?? 1000;
