@@ -153,16 +153,16 @@ export class RoleMarks {
    * @returns the time of the last change, 0, or now
    */
   async userChangedAt(uid: string): Promise<number> {
-    const key = this.#userKey(uid);
     const now = this.#now();
-    const seen = this.#users.get(key);
+    // In process, by uid (the process has it anyway); the store sees a keyed hash.
+    const seen = this.#users.get(uid);
     if (seen !== undefined && now - seen.at < this.#syncMs) return seen.value;
-    const result = await this.#call((s) => s.get(key));
+    const result = await this.#call((s) => s.get(this.#userKey(uid)));
     if (!result.ok) return this.#now();
     const parsed = result.value === null ? 0 : Number(result.value);
     const value = Number.isFinite(parsed) && parsed >= 0 ? parsed : this.#now();
-    const current = Math.max(value, seen?.value ?? 0);
-    this.#remember(key, { value: current, at: now });
+    const current = Math.max(value, this.#users.get(uid)?.value ?? 0);
+    this.#remember(uid, { value: current, at: now });
     return current;
   }
 
@@ -174,15 +174,14 @@ export class RoleMarks {
    * @returns when the store has the mark (or failed to take it)
    */
   async markUser(uid: string): Promise<void> {
-    const key = this.#userKey(uid);
     const now = this.#now();
-    this.#remember(key, { value: now, at: now });
-    await this.#call((s) => s.put(key, String(now), { ttlSeconds: this.#markTtl }));
+    this.#remember(uid, { value: now, at: now });
+    await this.#call((s) => s.put(this.#userKey(uid), String(now), { ttlSeconds: this.#markTtl }));
   }
 
-  #remember(key: string, seen: Seen<number>): void {
-    this.#users.delete(key);
-    this.#users.set(key, seen);
+  #remember(uid: string, seen: Seen<number>): void {
+    this.#users.delete(uid);
+    this.#users.set(uid, seen);
     if (this.#users.size > MAX_USERS) {
       const oldest = this.#users.keys().next().value;
       if (oldest !== undefined) this.#users.delete(oldest);

@@ -164,14 +164,16 @@ export function authlite(options: AuthLiteOptions): MiddlewareHandler<AuthLiteEn
 
   async function fromBearer(token: string): Promise<AuthLiteState> {
     let user: CurrentUser;
+    let known: CurrentUser | undefined;
     try {
       await client.validateTokenSet(token);
-      user = await client.roles.currentUser(token, memo.get(token));
+      known = memo.get(token);
+      user = await client.roles.currentUser(token, known);
     } catch (err) {
       if (isRejection(err)) return none(err, "bearer");
       throw outage(err);
     }
-    memo.set(token, user);
+    if (user !== known) memo.set(token, user);
     return {
       session: sessionOf(user),
       source: "bearer",
@@ -210,8 +212,10 @@ export function authlite(options: AuthLiteOptions): MiddlewareHandler<AuthLiteEn
       }
       throw outage(err);
     }
-    memo.set(check.access, user);
-    if (refreshed || user !== known) cookies.set(c, check.access, check.refresh, user);
+    if (refreshed || user !== known) {
+      memo.set(check.access, user);
+      cookies.set(c, check.access, check.refresh, user);
+    }
     return {
       session: sessionOf(user),
       source: "cookie",
