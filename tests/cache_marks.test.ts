@@ -57,24 +57,33 @@ test("RoleMarks reads the store at most once per syncMs, and at once after its o
 });
 
 test("RoleMarks with a failing or slow store makes rights look changed, never current", async () => {
-  const failing: KVStore = {
-    get: () => Promise.reject(new Error("down")),
-    put: () => Promise.reject(new Error("down")),
-    delete: () => Promise.reject(new Error("down")),
+  let now = 1_000_000;
+  let mode: "up" | "down" | "slow" = "up";
+  const inner = memoryStore();
+  const down = () => Promise.reject(new Error("down"));
+  const slow = () => new Promise<never>(() => {});
+  const store: KVStore = {
+    get: (k) => mode === "up" ? inner.get(k) : mode === "down" ? down() : slow(),
+    put: (k, v, o) => mode === "up" ? inner.put(k, v, o) : mode === "down" ? down() : slow(),
+    delete: (k) => mode === "up" ? inner.delete(k) : mode === "down" ? down() : slow(),
   };
-  const slow: KVStore = {
-    get: () => new Promise(() => {}),
-    put: () => new Promise(() => {}),
-    delete: () => new Promise(() => {}),
-  };
-  for (const store of [failing, slow]) {
-    const marks = new RoleMarks({ store, secretKey: SECRET, storeTimeoutMs: 20 });
-    const before = Date.now();
-    assert.ok((await marks.userChangedAt("u1")) >= before, "a failure reads as 'just changed'");
-    const g1 = await marks.generation();
-    const g2 = await marks.generation();
-    assert.notEqual(g1, g2, "a failure reads as another generation each time");
-    await marks.markUser("u1"); // does not throw
+  const marks = new RoleMarks({ store, secretKey: SECRET, storeTimeoutMs: 20, now: () => now });
+  let last = await marks.generation();
+  assert.equal(await marks.userChangedAt("u1"), 0);
+  for (const failure of ["down", "slow"] as const) {
+    mode = failure;
+    now += 1000;
+    assert.equal(
+      await marks.userChangedAt("u1"),
+      now,
+      `${failure}: the roles read as just changed`,
+    );
+    const g = await marks.generation();
+    assert.notEqual(g, last, `${failure}: another generation (the role cache reloads)`);
+    assert.equal(await marks.generation(), g, "once per syncMs, not on every check");
+    last = g;
+    await marks.markUser("u2"); // does not throw
     await marks.bumpGeneration();
+    last = await marks.generation();
   }
 });

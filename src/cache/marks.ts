@@ -121,9 +121,9 @@ export class RoleMarks {
     if (this.#generationRead !== undefined) return this.#generationRead;
     const at = this.#now();
     const read = this.#call((s) => s.get(this.#key("gen"))).then((result) => {
+      // A failure reads as a change (the role cache reloads), once per syncMs.
       const value = result.ok ? result.value ?? "none" : `failed:${randomId()}`;
-      // A failure is not remembered: the next check asks the store again.
-      this.#generation = result.ok ? { value, at } : undefined;
+      this.#generation = { value, at };
       return value;
     }).finally(() => {
       this.#generationRead = undefined;
