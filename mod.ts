@@ -47,6 +47,7 @@ export { AuthLiteClient, signApiKey, verifySignedReply } from "./src/client/mod.
 export type {
   AuthLiteClientOptions,
   Claims,
+  CurrentUser,
   FetchLike,
   PermissionsInput,
   PlainRoleAssignment,

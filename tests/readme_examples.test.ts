@@ -14,6 +14,7 @@ const readme = readFileSync(`${root}README.md`, "utf8");
 const expected: Record<string, RegExp> = {
   "tour": /ERR_INVALID_TOKEN_SET/,
   "typed-caller": /^true\nERR_BAD_INPUT$/m,
+  "hono-middleware": /^Hello ada@example\.com\n401\n200\n403 ERR_FORBIDDEN$/m,
 };
 
 function examples(): Map<string, string> {

@@ -35,3 +35,5 @@ export type {
   TokenSetCacheLike,
   TokenSetUpstream,
 } from "./types.ts";
+export { RoleMarks } from "./marks.ts";
+export type { RoleMarksOptions } from "./marks.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { TokenSetCacheLike, TokenSetUpstream } from "../cache/mod.ts";
-import { TokenSetCache } from "../cache/mod.ts";
+import { RoleMarks, TokenSetCache } from "../cache/mod.ts";
 import type { ClientContext } from "./_context.ts";
 import { AuthLiteInputError } from "../errors.ts";
 import { requireIdList, requireText } from "./_input.ts";
@@ -59,6 +59,7 @@ export class AuthLiteClient {
   /** The upstream token operations, behind the token-set cache when there is one. */
   #upstream: TokenSetUpstream;
   #cache: TokenSetCacheLike | undefined;
+  #marks: RoleMarks;
 
   /**
    * Create a client. Synchronous and offline: it checks the options and
@@ -103,7 +104,16 @@ export class AuthLiteClient {
       signedKey,
       secretBytes: new TextEncoder().encode(resolved.secretKey),
     };
-    const roles = createRoles(this.#ctx);
+    const ttlMs = resolved.roleCacheTtlSeconds * 1000;
+    this.#marks = new RoleMarks({
+      store: resolved.tokenCache,
+      secretKey: resolved.secretKey,
+      now: resolved.now,
+      syncMs: Math.min(1000, ttlMs),
+      // Longer than any user's roles are taken as current without a check.
+      markTtlSeconds: resolved.roleCacheTtlSeconds + 60,
+    });
+    const roles = createRoles(this.#ctx, { marks: this.#marks, ttlMs });
     observeEdge = roles.observeEdge;
     const { observeEdge: _, ...publicRoles } = roles;
     this.roles = Object.freeze(publicRoles);
@@ -266,13 +276,14 @@ export class AuthLiteClient {
     rolIds: string | readonly string[],
     options?: RoleAssignmentOptions,
   ): Promise<RoleAssignment> {
-    return await assignRoles(this.#ctx, {
-      operation: "attachRole",
-      uid,
-      add: requireIdList(rolIds, "rolIds"),
-      remove: [],
-      options,
-    });
+    return await this.#assign(uid, () =>
+      assignRoles(this.#ctx, {
+        operation: "attachRole",
+        uid,
+        add: requireIdList(rolIds, "rolIds"),
+        remove: [],
+        options,
+      }));
   }
 
   /**
@@ -290,13 +301,14 @@ export class AuthLiteClient {
     rolIds: string | readonly string[],
     options?: RoleAssignmentOptions,
   ): Promise<RoleAssignment> {
-    return await assignRoles(this.#ctx, {
-      operation: "removeRole",
-      uid,
-      add: [],
-      remove: requireIdList(rolIds, "rolIds"),
-      options,
-    });
+    return await this.#assign(uid, () =>
+      assignRoles(this.#ctx, {
+        operation: "removeRole",
+        uid,
+        add: [],
+        remove: requireIdList(rolIds, "rolIds"),
+        options,
+      }));
   }
 
   /**
@@ -324,6 +336,26 @@ export class AuthLiteClient {
         "Empty arguments: rolIdsToAdd and rolIdsToRemove",
       );
     }
-    return await assignRoles(this.#ctx, { operation: "updateRole", uid, add, remove, options });
+    return await this.#assign(
+      uid,
+      () => assignRoles(this.#ctx, { operation: "updateRole", uid, add, remove, options }),
+    );
+  }
+
+  /**
+   * Run an assignment, then mark the user's roles as changed in the shared
+   * store (also after a failure that may have reached upstream), so every
+   * instance reads them again.
+   */
+  async #assign(uid: string, run: () => Promise<RoleAssignment>): Promise<RoleAssignment> {
+    let sent = true;
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof AuthLiteInputError) sent = false;
+      throw err;
+    } finally {
+      if (sent && typeof uid === "string" && uid !== "") await this.#marks.markUser(uid);
+    }
   }
 }

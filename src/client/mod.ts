@@ -8,6 +8,7 @@ export type { AuthLiteClientOptions, FetchLike, TokenCacheTuning } from "./optio
 export type { Roles } from "./roles.ts";
 export type {
   Claims,
+  CurrentUser,
   PermissionsInput,
   PlainRoleAssignment,
   ReAuthResult,

@@ -15,6 +15,8 @@ export const DEFAULT_WIDGET_URL = "https://app.trustauthx.com";
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Default number of retries of an idempotent request. */
 export const DEFAULT_RETRIES = 2;
+/** Default lifetime of the role cache and of a user's roles, in seconds. */
+export const DEFAULT_ROLE_CACHE_TTL_SECONDS = 30;
 /** Default clock tolerance when verifying signed replies, in seconds. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
 
@@ -60,6 +62,13 @@ export interface AuthLiteClientOptions {
    * in-process layer, an `onError` hook for store failures); used with `tokenCache`.
    */
   tokenCacheOptions?: TokenCacheTuning | undefined;
+  /**
+   * How long, in seconds, the role cache is used before it is loaded again,
+   * and how long a user's roles read from upstream are taken as current
+   * (default 30). Changes made through any client sharing `tokenCache` are
+   * seen sooner: within 1 s.
+   */
+  roleCacheTtlSeconds?: number | undefined;
 }
 
 /** The options of the token-set cache that a client passes through (all but the store and secret). */
@@ -79,6 +88,7 @@ export interface ResolvedOptions {
   now: () => number;
   tokenCache: KVStore | undefined;
   tokenCacheOptions: TokenCacheTuning;
+  roleCacheTtlSeconds: number;
 }
 
 function configError(message: string): AuthLiteInputError {
@@ -181,5 +191,11 @@ export function resolveOptions(options: AuthLiteClientOptions): ResolvedOptions 
     now: options.now ?? Date.now,
     tokenCache: store,
     tokenCacheOptions: options.tokenCacheOptions ?? {},
+    roleCacheTtlSeconds: nonNegativeNumber(
+      options.roleCacheTtlSeconds,
+      "roleCacheTtlSeconds",
+      DEFAULT_ROLE_CACHE_TTL_SECONDS,
+      false,
+    ),
   };
 }

@@ -1,11 +1,23 @@
 /**
  * The local role cache: role id → all its permissions merged into one
  * key → value map. Loaded lazily, reloaded when an `X-EDGE` header says the
- * organisation's role count changed, or after the client's own changes.
+ * organisation's role count changed, after the client's own changes, when
+ * it is older than its TTL, and when the shared generation (bumped by any
+ * instance's role changes) is not the one it was loaded at.
  *
  * @module
  */
 import type { Role, RoleQuery, RoleQueryMatch } from "./types.ts";
+
+/** What {@linkcode RoleCache.begin} answers: the state before a load. */
+export interface LoadMark {
+  /** The local generation. */
+  generation: number;
+  /** The time, ms. */
+  at: number;
+  /** The shared generation, if any. */
+  shared: string | undefined;
+}
 
 interface CachedRole {
   name: string;
@@ -31,10 +43,25 @@ export function mergePermissions(
   return merged;
 }
 
+/** Options of {@linkcode RoleCache}. */
+export interface RoleCacheOptions {
+  /** How long a loaded list is used, in ms (default 30 000). */
+  ttlMs?: number;
+  /** Clock in ms (default `Date.now`). */
+  now?: () => number;
+  /** The shared generation of the organisation's roles (see `RoleMarks`). */
+  generation?: () => Promise<string>;
+}
+
 /** The role cache of one client (never shared between clients). */
 export class RoleCache {
   #load: () => Promise<Role[]>;
   #roles: Map<string, CachedRole> | undefined;
+  #ttlMs: number;
+  #now: () => number;
+  #shared: (() => Promise<string>) | undefined;
+  #loadedAt = 0;
+  #loadedShared: string | undefined;
   #stale = false;
   /** Bumped by every invalidation: a load begun before one does not make the cache fresh. */
   #generation = 0;
@@ -44,9 +71,24 @@ export class RoleCache {
    * Create an empty cache.
    *
    * @param load how to fetch every role of the organisation
+   * @param options the TTL, the clock and the shared generation
    */
-  constructor(load: () => Promise<Role[]>) {
+  constructor(load: () => Promise<Role[]>, options: RoleCacheOptions = {}) {
     this.#load = load;
+    this.#ttlMs = options.ttlMs ?? 30_000;
+    this.#now = options.now ?? Date.now;
+    this.#shared = options.generation;
+  }
+
+  /**
+   * Start a load: the local generation, the time and the shared generation
+   * before the request, to give to {@linkcode RoleCache.set} after it.
+   */
+  async begin(): Promise<LoadMark> {
+    const generation = this.#generation;
+    const at = this.#now();
+    const shared = this.#shared === undefined ? undefined : await this.#shared();
+    return { generation, at, shared };
   }
 
   /** Whether the cache holds roles that are believed current. */
@@ -64,13 +106,15 @@ export class RoleCache {
    * cache was at `generation`. The cache is fresh after it only if nothing
    * invalidated it since: a change made while the list was in flight wins.
    */
-  set(roles: readonly Role[], generation: number): void {
+  set(roles: readonly Role[], mark: LoadMark): void {
     const map = new Map<string, CachedRole>();
     for (const role of roles) {
       map.set(role.rolId, { name: role.name, permissions: mergePermissions(role.permissions) });
     }
     this.#roles = map;
-    this.#stale = generation !== this.#generation;
+    this.#stale = mark.generation !== this.#generation;
+    this.#loadedAt = mark.at;
+    this.#loadedShared = mark.shared;
   }
 
   /** Mark the cache stale: the next use reloads it, even if a load is under way. */
@@ -88,14 +132,23 @@ export class RoleCache {
     if (Number(text) !== this.#roles.size && !this.#stale) this.invalidate();
   }
 
+  /** Stale when older than the TTL or loaded at another shared generation. */
+  async #expire(): Promise<void> {
+    if (this.#roles === undefined || this.#stale) return;
+    if (this.#now() - this.#loadedAt >= this.#ttlMs) return this.invalidate();
+    if (this.#shared === undefined) return;
+    const shared = await this.#shared();
+    if (shared !== this.#loadedShared && !this.#stale) this.invalidate();
+  }
+
   async #ensure(): Promise<Map<string, CachedRole>> {
+    await this.#expire();
     // A load overtaken by an invalidation leaves the cache stale: load again,
     // a few times at most (then answer from the newest list there is).
     for (let attempt = 0; attempt < 3; attempt++) {
       if (this.#roles !== undefined && !this.#stale) return this.#roles;
       if (this.#loading === undefined) {
-        const generation = this.#generation;
-        const loading = this.#load().then((roles) => this.set(roles, generation));
+        const loading = this.begin().then(async (mark) => this.set(await this.#load(), mark));
         this.#loading = loading;
         const clear = () => {
           if (this.#loading === loading) this.#loading = undefined;

@@ -4,13 +4,17 @@
  *
  * @module
  */
+import type { RoleMarks } from "../cache/mod.ts";
 import { callJson, requireOrgId } from "./_context.ts";
 import type { ClientContext } from "./_context.ts";
 import { AuthLiteInputError } from "../errors.ts";
 import { requirePermissions, requireText } from "./_input.ts";
 import { RoleCache } from "./role_cache.ts";
 import { readRole, readRolePermissions, readRoles } from "./schemas.ts";
+import { getUserData } from "./users.ts";
 import type {
+  Claims,
+  CurrentUser,
   PermissionsInput,
   Role,
   RolePermissions,
@@ -85,14 +89,63 @@ export interface Roles {
    * @returns the count
    */
   count(): Promise<number>;
+  /**
+   * The user holding `accessToken`, with roles that are current: `known` as
+   * it is when its roles were read less than the role cache's TTL ago and
+   * after the last change of this user's roles made through any client
+   * sharing this client's `tokenCache` (seen within 1 s); otherwise read
+   * again from upstream (`getUserData`). Use it before authorising by roles.
+   *
+   * @param accessToken the user's access token (already validated)
+   * @param known what was read before for this same access token, if anything
+   * @returns `known` itself when it is current, else the user read now
+   * @throws {AuthLiteError} `ERR_BAD_INPUT`, `ERR_HTTP`, `ERR_NETWORK`,
+   *   `ERR_TIMEOUT`, `ERR_BAD_REPLY` or `ERR_BAD_SIGNATURE`
+   */
+  currentUser(accessToken: string, known?: CurrentUser): Promise<CurrentUser>;
+}
+
+/** Settings of the role cache and the role marks. */
+export interface RolesSettings {
+  /** The shared marks. */
+  marks: RoleMarks;
+  /** The TTL of the role cache and of a user's roles, in ms. */
+  ttlMs: number;
+}
+
+// A user's roles read less than this after a change of them are read again:
+// it covers clocks of instances that differ by up to this much.
+const MARK_MARGIN_MS = 1000;
+
+/** The role ids of the `scope` claim (a JSON string of a list, or the list). */
+export function rolesOfClaims(claims: Claims): string[] {
+  const scope = claims["scope"];
+  let list: unknown = scope;
+  if (typeof scope === "string") {
+    try {
+      list = JSON.parse(scope);
+    } catch {
+      return [];
+    }
+  }
+  return Array.isArray(list) ? list.filter((r): r is string => typeof r === "string") : [];
 }
 
 const ROLE = "/rbac/role";
 const PERMISSION = "/rbac/permission";
 
 /** The role API of one client, with its own cache; `observeEdge` takes `X-EDGE`. */
-export function createRoles(ctx: ClientContext): Roles & { observeEdge(h: string | null): void } {
-  const cache = new RoleCache(() => fetchRoles("query"));
+export function createRoles(
+  ctx: ClientContext,
+  settings: RolesSettings,
+): Roles & { observeEdge(h: string | null): void } {
+  const { marks, ttlMs } = settings;
+  const now = ctx.options.now;
+  const cache = new RoleCache(() => fetchRoles("query"), {
+    ttlMs,
+    now,
+    generation: () => marks.generation(),
+  });
 
   async function fetchRoles(operation: string): Promise<Role[]> {
     const orgId = requireOrgId(ctx, operation);
@@ -114,8 +167,11 @@ export function createRoles(ctx: ClientContext): Roles & { observeEdge(h: string
       path,
       query: [["org_id", orgId]],
       body: body(orgId),
+    }).finally(() => {
+      // Even after a failure: the change may have been made upstream.
+      cache.invalidate();
+      return marks.bumpGeneration();
     });
-    cache.invalidate();
     return reply;
   }
 
@@ -123,9 +179,9 @@ export function createRoles(ctx: ClientContext): Roles & { observeEdge(h: string
     observeEdge: (header) => cache.observeEdge(header),
 
     async getAllRoles() {
-      const generation = cache.generation;
+      const mark = await cache.begin();
       const roles = await fetchRoles("roles.getAllRoles");
-      cache.set(roles, generation);
+      cache.set(roles, mark);
       return roles;
     },
 
@@ -199,6 +255,27 @@ export function createRoles(ctx: ClientContext): Roles & { observeEdge(h: string
     async count() {
       requireOrgId(ctx, "roles.count");
       return await cache.count();
+    },
+
+    async currentUser(accessToken, known) {
+      requireText(accessToken, "accessToken");
+      if (known !== undefined) {
+        const age = now() - known.readAt;
+        if (age >= -MARK_MARGIN_MS && age < ttlMs) {
+          const changedAt = await marks.userChangedAt(known.uid);
+          if (known.readAt > changedAt + MARK_MARGIN_MS) return known;
+        }
+      }
+      const readAt = now();
+      const data = await getUserData(ctx, accessToken);
+      return {
+        uid: data.uid,
+        email: data.email,
+        name: data.name,
+        img: data.img,
+        roles: rolesOfClaims(data.claims),
+        readAt,
+      };
     },
   };
 }

@@ -49,6 +49,25 @@ export interface UserData {
   claims: Claims;
 }
 
+/**
+ * A signed-in user with the time their roles were read: the answer of
+ * `client.roles.currentUser`.
+ */
+export interface CurrentUser {
+  /** The user's id. */
+  uid: string;
+  /** The user's e-mail address. */
+  email: string;
+  /** The user's display name, if known. */
+  name: string | null;
+  /** URL of the user's picture, if known. */
+  img: string | null;
+  /** The ids of the user's roles when they were read. */
+  roles: string[];
+  /** When the roles were read (the client's clock, ms since the epoch). */
+  readAt: number;
+}
+
 /** Options of {@linkcode AuthLiteClient.revokeToken}: at least one token is required. */
 export interface RevokeTokenOptions {
   /** An access token to revoke. */

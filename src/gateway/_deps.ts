@@ -5,8 +5,8 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { AuthLiteError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
+import { type AuthLiteEnv, getAuthLite, requirePermission, requireSession } from "../hono/mod.ts";
 import { bearerOf, type CredentialSet } from "./_credentials.ts";
 import type { Profile, Sessions } from "./_session.ts";
 import { GatewayError } from "./errors.ts";
@@ -17,6 +17,8 @@ export interface GatewayDeps {
   client: AuthLiteClient;
   /** The session cookies. */
   sessions: Sessions;
+  /** The session middleware (`authlite()` on the session cookies): one implementation of a session. */
+  session: MiddlewareHandler<AuthLiteEnv>;
   /** The accepted service credentials. */
   services: CredentialSet;
   /** The accepted admin credentials. */
@@ -39,8 +41,6 @@ export interface GatewayDeps {
 export interface Session {
   /** The access token to use from now on. */
   access: string;
-  /** The refresh token to use from now on, if any. */
-  refresh: string | null;
   /** The signed-in user. */
   profile: Profile;
   /** Whether the tokens were rotated (and the cookies re-set). */
@@ -49,62 +49,30 @@ export interface Session {
 
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="authlite"' };
 
-function rolesOfClaims(claims: Readonly<Record<string, unknown>>): string[] {
-  const scope = claims["scope"];
-  let list: unknown = scope;
-  if (typeof scope === "string") {
-    try {
-      list = JSON.parse(scope);
-    } catch {
-      return [];
-    }
-  }
-  return Array.isArray(list) ? list.filter((r): r is string => typeof r === "string") : [];
-}
-
 /**
- * The request's browser session, validated through the client (and its token
- * cache), refreshed when the access token has expired; the cookies are re-set
- * when the tokens rotate and cleared when the session is over.
+ * The request's browser session, through the session middleware (the one of
+ * `src/hono/`): validated through the client (and its token cache), refreshed
+ * when the access token has expired, with current roles; the cookies are
+ * re-set when the tokens rotate and cleared when the session is over.
  *
  * @param c the context
  * @param deps the gateway
  * @returns the session
- * @throws {GatewayError} 401 when there is no session cookie
- * @throws {AuthLiteError} `ERR_INVALID_TOKEN_SET` when the session is over
+ * @throws {AuthLiteHonoError} 401 `ERR_UNAUTHORIZED` when there is no session
+ *   cookie, `ERR_INVALID_TOKEN_SET` when the session is over; 502 on an outage
  */
 export async function currentSession(c: Context, deps: GatewayDeps): Promise<Session> {
-  const { access, refresh } = deps.sessions.tokens(c);
-  if (access === undefined) {
+  await deps.session(c as Context<AuthLiteEnv>, noop);
+  await sessionRequired(c as Context<AuthLiteEnv>, noop);
+  const state = getAuthLite(c);
+  if (state?.session == null || state.accessToken === null) {
     throw new GatewayError(401, "ERR_UNAUTHORIZED", "Not signed in: log in first");
   }
-  let check;
-  try {
-    check = await deps.client.validateTokenSet(access, refresh);
-  } catch (err) {
-    if (err instanceof AuthLiteError && err.code === "ERR_INVALID_TOKEN_SET") {
-      deps.sessions.clear(c);
-    }
-    throw err;
-  }
-  const refreshed = !check.state;
-  // After a refresh the profile (roles included) is read again from upstream:
-  // roles granted or taken away take effect by the next refresh at the latest.
-  let profile = refreshed ? undefined : deps.sessions.profile(c, access);
-  const rebuilt = profile === undefined;
-  if (profile === undefined) {
-    const data = await deps.client.getUserData(check.access);
-    profile = {
-      uid: data.uid,
-      email: data.email,
-      name: data.name,
-      img: data.img,
-      roles: rolesOfClaims(data.claims),
-    };
-  }
-  if (refreshed || rebuilt) deps.sessions.set(c, check.access, check.refresh, profile);
-  return { access: check.access, refresh: check.refresh, profile, refreshed };
+  return { access: state.accessToken, profile: state.session, refreshed: state.refreshed };
 }
+
+const noop = (): Promise<void> => Promise.resolve();
+const sessionRequired = requireSession();
 
 /**
  * Middleware: the request must carry `Authorization: Bearer <service key>`.
@@ -143,6 +111,8 @@ export function requireService(deps: GatewayDeps): MiddlewareHandler {
  * @returns the middleware
  */
 export function requireAdmin(deps: GatewayDeps): MiddlewareHandler {
+  const { key, value } = deps.adminPermission;
+  const permitted = requirePermission(key, value);
   return async (c, next) => {
     const presented = bearerOf(c.req.header("authorization"));
     if (presented !== undefined) {
@@ -164,12 +134,11 @@ export function requireAdmin(deps: GatewayDeps): MiddlewareHandler {
         UNAUTHORIZED_HEADERS,
       );
     }
-    const session = await currentSession(c, deps);
-    const { key, value } = deps.adminPermission;
-    for (const role of session.profile.roles) {
-      if (await deps.client.roles.validate(role, key, value)) return await next();
-    }
-    throw new GatewayError(403, "ERR_FORBIDDEN", `Missing permission: ${key}`);
+    // The user's current roles, not the profile cookie's: a demotion made
+    // through any instance is honoured within the role marks' bound.
+    await currentSession(c, deps);
+    await permitted(c as Context<AuthLiteEnv>, noop);
+    await next();
   };
 }
 

@@ -13,6 +13,7 @@ import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
+import { authlite } from "../hono/mod.ts";
 import { CredentialSet } from "./_credentials.ts";
 import type { GatewayDeps } from "./_deps.ts";
 import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
@@ -119,6 +120,13 @@ function resolve(options: GatewayOptions): GatewayDeps {
   return {
     client: options.client,
     sessions: new Sessions(options.sessionSecret, options.cookie),
+    // The gateway's own session routes use the middleware of users' apps.
+    session: authlite({
+      client: options.client,
+      sessionSecret: options.sessionSecret,
+      ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
+      bearer: false,
+    }),
     services: new CredentialSet(list(options.serviceKey, "serviceKey")),
     admins: new CredentialSet(list(options.adminKey, "adminKey")),
     adminPermission: options.adminPermission ?? { key: "admin", value: "true" },

@@ -9,42 +9,24 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
-import { AuthLiteError, AuthLiteHttpError } from "../errors.ts";
-import type { AuthLiteErrorCode } from "../errors.ts";
+import { AuthLiteError } from "../errors.ts";
+import {
+  AuthLiteHonoError,
+  type ErrorBody,
+  errorBody as bodyOf,
+  type ErrorCode,
+  type ErrorIssue,
+  replyOfError,
+} from "../hono/mod.ts";
 
-/** The codes the gateway answers with: the client's, and its own. */
-export type GatewayErrorCode =
-  | AuthLiteErrorCode
-  | "ERR_UNAUTHORIZED"
-  | "ERR_FORBIDDEN"
-  | "ERR_NOT_FOUND"
-  | "ERR_PAYLOAD_TOO_LARGE"
-  | "ERR_UNSUPPORTED_MEDIA_TYPE"
-  | "ERR_RATE_LIMITED"
-  | "ERR_INTERNAL";
+/** The codes the gateway answers with: the client's, and its own (see `src/hono/errors.ts`). */
+export type GatewayErrorCode = ErrorCode;
 
 /** One schema failure of a request. */
-export interface GatewayIssue {
-  /** Where in the input (e.g. `["json", "uid"]`). */
-  path: Array<string | number>;
-  /** What is wrong. */
-  message: string;
-  /** The validator's issue code (e.g. `invalid_type`). */
-  code: string;
-}
+export type GatewayIssue = ErrorIssue;
 
-/** The body of every error the gateway answers. */
-export interface GatewayErrorBody {
-  /** The failure. */
-  error: {
-    /** A stable code; switch on it. */
-    code: GatewayErrorCode;
-    /** A sentence for people, with no secret and no token. */
-    message: string;
-    /** The schema failures of the request, for a 400. */
-    issues?: GatewayIssue[];
-  };
-}
+/** The body of every error the gateway answers: the one of the middleware too. */
+export type GatewayErrorBody = ErrorBody;
 
 /**
  * A failure raised by the gateway itself (a missing credential, a forbidden
@@ -98,13 +80,12 @@ export function errorBody(
   message: string,
   issues?: GatewayIssue[],
 ): GatewayErrorBody {
-  return issues === undefined ? { error: { code, message } } : { error: { code, message, issues } };
+  return bodyOf(code, message, issues);
 }
 
-const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
-
 /**
- * The status and body of an error, by its code: the one table of the gateway.
+ * The status and body of an error: the gateway's own, the middleware's, and
+ * the client's by the one table of `src/hono/errors.ts`.
  *
  * @param err whatever was thrown
  * @returns the status, the body and any extra headers
@@ -118,32 +99,10 @@ export function mapError(err: unknown): {
   if (err instanceof GatewayError) {
     return { status: err.status, body: errorBody(err.code, err.message), headers: err.headers };
   }
-  if (err instanceof AuthLiteError) {
-    switch (err.code) {
-      case "ERR_BAD_INPUT":
-        return { status: 400, body: errorBody(err.code, err.message), headers: none };
-      case "ERR_INVALID_TOKEN_SET":
-        return { status: 401, body: errorBody(err.code, err.message), headers: none };
-      case "ERR_HTTP": {
-        // What the upstream says of the request (bad input, no such id, no
-        // right, slow down) is passed on; its own failures are a bad gateway.
-        const upstream = err instanceof AuthLiteHttpError ? err.status : 0;
-        const status = PASSED_ON.has(upstream) ? upstream as 400 | 401 | 403 | 404 | 429 : 502;
-        return { status, body: errorBody(err.code, err.message), headers: none };
-      }
-      case "ERR_NETWORK":
-      case "ERR_TIMEOUT":
-      case "ERR_BAD_REPLY":
-      case "ERR_BAD_SIGNATURE":
-        return { status: 502, body: errorBody(err.code, err.message), headers: none };
-      case "ERR_CONFIG":
-        return {
-          status: 500,
-          body: errorBody(err.code, "The gateway is misconfigured: see its logs or settings"),
-          headers: none,
-        };
-    }
+  if (err instanceof AuthLiteHonoError) {
+    return { status: err.status as ContentfulStatusCode, body: err.body, headers: err.headers };
   }
+  if (err instanceof AuthLiteError) return { ...replyOfError(err), headers: none };
   if (err instanceof HTTPException) {
     return {
       status: err.status,

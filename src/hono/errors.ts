@@ -1,0 +1,181 @@
+/**
+ * The one error body of authlite's HTTP layers (`{error: {code, message,
+ * issues?}}`), the status of each error code, and the exception the
+ * middleware throws.
+ *
+ * @module
+ */
+import { HTTPException } from "hono/http-exception";
+import { type AuthLiteError, AuthLiteHttpError } from "../errors.ts";
+import type { AuthLiteErrorCode } from "../errors.ts";
+
+/** The codes of an error body: the client's, and those of the HTTP layers. */
+export type ErrorCode =
+  | AuthLiteErrorCode
+  | "ERR_UNAUTHORIZED"
+  | "ERR_FORBIDDEN"
+  | "ERR_NOT_FOUND"
+  | "ERR_PAYLOAD_TOO_LARGE"
+  | "ERR_UNSUPPORTED_MEDIA_TYPE"
+  | "ERR_RATE_LIMITED"
+  | "ERR_INTERNAL";
+
+/** One schema failure of a request. */
+export interface ErrorIssue {
+  /** Where in the input (e.g. `["json", "uid"]`). */
+  path: Array<string | number>;
+  /** What is wrong. */
+  message: string;
+  /** The validator's issue code (e.g. `invalid_type`). */
+  code: string;
+}
+
+/** The body of every error that the middleware and the gateway answer. */
+export interface ErrorBody {
+  /** The failure. */
+  error: {
+    /** A stable code; switch on it. */
+    code: ErrorCode;
+    /** A sentence for people, with no secret and no token. */
+    message: string;
+    /** The schema failures of the request, for a 400. */
+    issues?: ErrorIssue[];
+  };
+}
+
+/**
+ * Build an error body.
+ *
+ * @param code the stable code
+ * @param message the sentence
+ * @param issues the schema failures, if any
+ * @returns the body
+ * @example
+ * ```ts
+ * import { errorBody } from "./errors.ts";
+ * const body = errorBody("ERR_FORBIDDEN", "Missing permission: admin");
+ * console.assert(body.error.code === "ERR_FORBIDDEN");
+ * ```
+ */
+export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[]): ErrorBody {
+  return issues === undefined ? { error: { code, message } } : { error: { code, message, issues } };
+}
+
+/** The statuses of the error replies of {@linkcode replyOfError}. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 429 | 500 | 502;
+
+const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
+
+/**
+ * The status and body of a client error, by its code: the one table of
+ * authlite's HTTP layers.
+ *
+ * @param err an error of the client
+ * @returns the status and the body
+ * @example
+ * ```ts
+ * import { AuthLiteTokenSetError } from "../errors.ts";
+ * import { replyOfError } from "./errors.ts";
+ * const { status } = replyOfError(new AuthLiteTokenSetError("Log in again"));
+ * console.assert(status === 401);
+ * ```
+ */
+export function replyOfError(
+  err: AuthLiteError,
+): { status: ErrorStatus; body: ErrorBody } {
+  const body = errorBody(err.code, err.message);
+  switch (err.code) {
+    case "ERR_BAD_INPUT":
+      return { status: 400, body };
+    case "ERR_INVALID_TOKEN_SET":
+      return { status: 401, body };
+    case "ERR_HTTP": {
+      // What the upstream says of the request (bad input, no such id, no
+      // right, slow down) is passed on; its own failures are a bad gateway.
+      const upstream = err instanceof AuthLiteHttpError ? err.status : 0;
+      const status = PASSED_ON.has(upstream) ? upstream as 400 | 401 | 403 | 404 | 429 : 502;
+      return { status, body };
+    }
+    case "ERR_NETWORK":
+    case "ERR_TIMEOUT":
+    case "ERR_BAD_REPLY":
+    case "ERR_BAD_SIGNATURE":
+      return { status: 502, body };
+    case "ERR_CONFIG":
+      return {
+        status: 500,
+        body: errorBody(err.code, "The server is misconfigured: see its logs or settings"),
+      };
+  }
+}
+
+/**
+ * What the middleware throws: a Hono `HTTPException` whose response is the
+ * JSON error body, so that an app without an `onError` of its own answers
+ * it as it is, and one with an `onError` can read `status`, `code` and
+ * `body`.
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteHonoError } from "./errors.ts";
+ * const err = new AuthLiteHonoError(403, "ERR_FORBIDDEN", "Missing permission: admin");
+ * console.assert(err.getResponse().status === 403);
+ * ```
+ */
+export class AuthLiteHonoError extends HTTPException {
+  /** The code of the body. */
+  readonly code: ErrorCode;
+  /** Extra headers of the reply (e.g. `WWW-Authenticate`). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  /**
+   * Create the exception.
+   *
+   * @param status the HTTP status
+   * @param code the code of the body
+   * @param message a sentence with no secret and no token
+   * @param headers extra headers of the reply
+   * @param cause the error behind it, if any
+   */
+  constructor(
+    status: ErrorStatus,
+    code: ErrorCode,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+    cause?: unknown,
+  ) {
+    super(status, { message, ...(cause === undefined ? {} : { cause }) });
+    this.name = this.constructor.name;
+    this.code = code;
+    this.headers = headers;
+  }
+
+  /** The body of the reply. */
+  get body(): ErrorBody {
+    return errorBody(this.code, this.message);
+  }
+
+  /**
+   * The reply: the JSON error body with the status and headers.
+   *
+   * @returns a new response
+   */
+  override getResponse(): Response {
+    return Response.json(this.body, {
+      status: this.status,
+      headers: { ...this.headers, "cache-control": "no-store" },
+    });
+  }
+
+  /**
+   * The exception of a client error (`ERR_INVALID_TOKEN_SET` is a 401, an
+   * outage a 502, ...).
+   *
+   * @param err the client's error
+   * @returns the exception
+   */
+  static of(err: AuthLiteError): AuthLiteHonoError {
+    const { status, body } = replyOfError(err);
+    return new AuthLiteHonoError(status, body.error.code, body.error.message, {}, err);
+  }
+}
