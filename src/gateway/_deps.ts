@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { AuthLiteError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
 import { bearerOf, type CredentialSet } from "./_credentials.ts";
+import type { LoginFlow } from "./_login.ts";
 import type { Profile, Sessions } from "./_session.ts";
 import { GatewayError } from "./errors.ts";
 
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   client: AuthLiteClient;
   /** The session cookies. */
   sessions: Sessions;
+  /** The login cookie (a nonce the callback consumes once). */
+  login: LoginFlow;
   /** The accepted service credentials. */
   services: CredentialSet;
   /** The accepted admin credentials. */

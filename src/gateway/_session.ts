@@ -100,11 +100,6 @@ export class Sessions {
     };
   }
 
-  /** The name of the cookie that marks a login started here. */
-  get loginCookie(): string {
-    return `${this.#prefix}login`;
-  }
-
   /**
    * The tokens of the request's session cookies.
    *
@@ -145,31 +140,6 @@ export class Sessions {
   }
 
   /**
-   * Set the short-lived cookie that marks a login started by this browser,
-   * with the path to return to afterwards.
-   *
-   * @param c the context
-   * @param returnTo a path of this site
-   */
-  startLogin(c: Context, returnTo: string): void {
-    setCookie(c, this.loginCookie, returnTo, { ...this.#attributes, maxAge: 600 });
-  }
-
-  /**
-   * Take the login cookie (and clear it).
-   *
-   * @param c the context
-   * @returns the path to return to, or `undefined` when no login was started here
-   */
-  finishLogin(c: Context): string | undefined {
-    const value = getCookie(c, this.loginCookie);
-    if (value === undefined) return undefined;
-    const { maxAge: _maxAge, ...attributes } = this.#attributes;
-    deleteCookie(c, this.loginCookie, attributes);
-    return safeReturnPath(value);
-  }
-
-  /**
    * The profile of the request's profile cookie, if it is signed by this
    * gateway and bound to `access`.
    *
@@ -206,18 +176,4 @@ export class Sessions {
     const payload = b64url(encoder.encode(JSON.stringify(profile)));
     return `${payload}.${b64url(this.#mac.sign(signed(payload, access)))}`;
   }
-}
-
-/**
- * A path of this site, or `/` when the value could lead elsewhere (an absolute
- * URL, a protocol-relative `//host` or a backslash trick).
- *
- * @param value what the caller asked for
- * @returns a safe local path
- */
-export function safeReturnPath(value: string | undefined): string {
-  if (value === undefined || value === "") return "/";
-  if (!value.startsWith("/") || value.startsWith("//") || value.includes("\\")) return "/";
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return "/";
-  return value;
 }

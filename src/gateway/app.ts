@@ -17,7 +17,8 @@ import { CredentialSet } from "./_credentials.ts";
 import type { GatewayDeps } from "./_deps.ts";
 import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
 import { jsonReply } from "./_routes.ts";
-import { safeReturnPath, type SessionCookieOptions, Sessions } from "./_session.ts";
+import { LoginFlow, safeReturnPath } from "./_login.ts";
+import { type SessionCookieOptions, Sessions } from "./_session.ts";
 import { adminRoutes } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
 import { errorBody, onGatewayError, validationHook } from "./errors.ts";
@@ -117,6 +118,17 @@ function resolve(options: GatewayOptions): GatewayDeps {
   return {
     client: options.client,
     sessions: new Sessions(options.sessionSecret, options.cookie),
+    login: new LoginFlow({
+      secret: options.sessionSecret,
+      ...(options.cookie?.prefix === undefined ? {} : { prefix: options.cookie.prefix }),
+      attributes: {
+        httpOnly: true,
+        secure: options.cookie?.secure ?? true,
+        sameSite: "Lax",
+        path: "/",
+        ...(options.cookie?.domain === undefined ? {} : { domain: options.cookie.domain }),
+      },
+    }),
     services: new CredentialSet(list(options.serviceKey, "serviceKey")),
     admins: new CredentialSet(list(options.adminKey, "adminKey")),
     adminPermission: options.adminPermission ?? { key: "admin", value: "true" },
