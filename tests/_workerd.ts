@@ -31,7 +31,6 @@ export function bundleWorker(): Promise<string> {
     platform: "browser",
     conditions: ["workerd", "worker", "browser"],
     external: ["cloudflare:workers"],
-    loader: { ".css": "text" },
     write: false,
     logLevel: "silent",
   }).then((result) => {

@@ -7,13 +7,13 @@
  * @module
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
 import { CredentialSet } from "./_credentials.ts";
+import { docsRoutes } from "./_docs.ts";
 import type { GatewayDeps } from "./_deps.ts";
 import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
 import { jsonReply } from "./_routes.ts";
@@ -251,16 +251,22 @@ export function createGateway(options: GatewayOptions): GatewayApp {
       name: `${options.cookie?.prefix ?? "authlite_"}access`,
       description: "The browser session (set by /auth/callback)",
     });
-    gateway.doc("/openapi.json", (c) => ({
+    gateway.use("/openapi.json", async (c, next) => {
+      await next();
+      c.header("cache-control", "public, max-age=300");
+    });
+    gateway.doc("/openapi.json", () => ({
       openapi: "3.0.0",
       info: {
         title: "authlite gateway",
         version: "0.1.0",
         description: "TrustAuthX sessions, RPC and admin at the edge",
       },
-      servers: [{ url: deps.publicUrl ?? new URL(c.req.url).origin }],
+      // Never the request's Host header: a cache in front would serve the
+      // document with an attacker's host to everyone.
+      servers: [{ url: deps.publicUrl ?? "/" }],
     }));
-    gateway.get("/docs", swaggerUI({ url: "/openapi.json", title: "authlite gateway" }));
+    docsRoutes(gateway, "authlite gateway");
   }
   options.ui?.(gateway);
   return gateway;
