@@ -73,6 +73,12 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   /** Rate limit of `/auth/*`, `/rpc/*` and `/admin/*` (default none). */
   rateLimit?: RateLimitOptions;
+  /**
+   * A rate limit of `/auth/*` alone, on top of `rateLimit` (default none; the
+   * runtimes set one): every bogus session cookie sent there may cost
+   * upstream calls.
+   */
+  authRateLimit?: RateLimitOptions;
   /** Serve the OpenAPI document at `/openapi.json` and docs at `/docs` (default `true`). */
   docs?: boolean;
   /** Adds routes of your own (a page at `/`, static files), after the gateway's. */
@@ -229,6 +235,7 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     const limiter = rateLimit(options.rateLimit);
     for (const prefix of ["/auth/*", "/rpc/*", "/admin/*"]) app.use(prefix, limiter);
   }
+  if (options.authRateLimit !== undefined) app.use("/auth/*", rateLimit(options.authRateLimit));
 
   const gateway = app.route("/", routes(deps));
   const exact: Same<SchemaOf<typeof gateway>, GatewaySchema> = true;
