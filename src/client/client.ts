@@ -7,6 +7,7 @@
 import type { TokenSetCacheLike, TokenSetUpstream } from "../cache/mod.ts";
 import { TokenSetCache } from "../cache/mod.ts";
 import type { ClientContext } from "./_context.ts";
+import { TokenSetGuard } from "./_guard.ts";
 import { AuthLiteInputError } from "../errors.ts";
 import { requireIdList, requireText } from "./_input.ts";
 import { assignRoles } from "./assignments.ts";
@@ -59,6 +60,7 @@ export class AuthLiteClient {
   #ctx: ClientContext;
   #upstream: TokenSetUpstream;
   #cache: TokenSetCacheLike | undefined;
+  #guard: TokenSetGuard;
 
   /**
    * Create a client. Synchronous and offline: it checks the options and
@@ -107,7 +109,10 @@ export class AuthLiteClient {
     observeEdge = roles.observeEdge;
     const { observeEdge: _, ...publicRoles } = roles;
     this.roles = Object.freeze(publicRoles);
-    this.#upstream = tokenSetUpstream(this.#ctx);
+    // Bogus sessions: rejections remembered briefly, concurrent checks of one
+    // pair shared, upstream calls of the check bounded in flight.
+    this.#guard = new TokenSetGuard({ now: resolved.now });
+    this.#upstream = this.#guard.bound(tokenSetUpstream(this.#ctx));
     this.#cache = resolved.tokenCache === undefined ? undefined : new TokenSetCache({
       ...resolved.tokenCacheOptions,
       store: resolved.tokenCache,
@@ -240,10 +245,15 @@ export class AuthLiteClient {
   async validateTokenSet(accessToken: string, refreshToken?: string): Promise<TokenCheck> {
     requireText(accessToken, "accessToken");
     if (refreshToken !== undefined) requireText(refreshToken, "refreshToken");
-    if (this.#cache === undefined) {
-      return await validateTokenSet(this.#upstream, accessToken, refreshToken);
-    }
-    return await this.#cache.validateTokenSet(accessToken, refreshToken, this.#upstream);
+    const cache = this.#cache;
+    return await this.#guard.check(
+      accessToken,
+      refreshToken,
+      () =>
+        cache === undefined
+          ? validateTokenSet(this.#upstream, accessToken, refreshToken)
+          : cache.validateTokenSet(accessToken, refreshToken, this.#upstream),
+    );
   }
 
   /**
