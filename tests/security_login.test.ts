@@ -195,3 +195,24 @@ test("LoginFlow refuses a login cookie older than ten minutes", async () => {
   now += 599_000;
   assert.equal(await (await app.request("/finish", { headers: { cookie: fresh } })).text(), "/p");
 });
+
+test("cookie prefix __Host- (host-bound cookies) works through login, callback and /auth/me", async () => {
+  const fx = await startGateway({ cookie: { prefix: "__Host-authlite_" } });
+  try {
+    const jar = new CookieJar();
+    const login = await send(fx.app, jar, "/auth/login?redirect=/in");
+    assert.equal(login.status, 302);
+    assert.ok(jar.get("__Host-authlite_login"));
+    const code = fx.emu.mintCode({ email: "host@example.com" });
+    const cb = await send(fx.app, jar, `/auth/callback?code=${code}`);
+    assert.equal(cb.headers.get("location"), "/in");
+    for (const line of cb.headers.getSetCookie()) {
+      assert.match(line, /^__Host-authlite_/);
+      assert.match(line, /; Path=\/; /);
+      assert.doesNotMatch(line, /Domain=/i);
+    }
+    assert.equal((await send(fx.app, jar, "/auth/me")).status, 200);
+  } finally {
+    await fx.close();
+  }
+});
