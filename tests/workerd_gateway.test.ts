@@ -221,7 +221,7 @@ test("worker.ts in workerd: session and RPC flows, KV cache entries, service bin
       return await res.json() as { ok: boolean; value?: unknown; message?: string };
     };
     const added = await viaRoles("roles.addRole", ["binding-editors", { doc: "write" }]);
-    assert.equal(added.ok, true, added.message);
+    assert.equal(added.ok, true, added.message ?? "roles.addRole failed");
     const rolId = (added.value as { rolId: string }).rolId;
     assert.deepEqual(await viaRoles("roles.validate", [rolId, "doc", "write"]), {
       ok: true,

@@ -50,8 +50,20 @@ export function optionalFlag(value: unknown, name: string): boolean {
 }
 
 /**
+ * Permission keys that would vanish on the way: assigning `__proto__` to a
+ * plain object sets its prototype, and the reply schemas (valibot's record)
+ * drop all three as a guard against prototype pollution.
+ */
+export const RESERVED_PERMISSION_KEYS: readonly string[] = [
+  "__proto__",
+  "constructor",
+  "prototype",
+];
+
+/**
  * Permissions as the upstream wants them: a list of `{key: value}` maps. A
  * map is split into one entry per key; a list is checked and kept as given.
+ * A reserved key ({@linkcode RESERVED_PERMISSION_KEYS}) is refused, named.
  */
 export function requirePermissions(
   value: unknown,
@@ -65,6 +77,13 @@ export function requirePermissions(
     );
   const checkMap = (map: unknown): Record<string, string> => {
     if (typeof map !== "object" || map === null || Array.isArray(map)) throw invalid();
+    const reserved = RESERVED_PERMISSION_KEYS.filter((key) => Object.hasOwn(map, key));
+    if (reserved.length > 0) {
+      throw new AuthLiteInputError(
+        "ERR_BAD_INPUT",
+        `Invalid argument: ${name} has reserved keys: ${reserved.join(", ")}`,
+      );
+    }
     const out: Record<string, string> = {};
     for (const [key, val] of Object.entries(map)) {
       if (key.trim() === "" || typeof val !== "string") throw invalid();

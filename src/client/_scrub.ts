@@ -15,10 +15,43 @@ const QUERY = /\?[^\s"'<>`]*=[^\s"'<>`]*/g;
 const SENSITIVE_FIELD =
   /((?:^|[^A-Za-z0-9])[\w-]*(?:token|secret|key|password|signature|code|authorization)[\w-]*["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,&;}"'\]]+)/gi;
 
+const encoder = new TextEncoder();
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
 /**
- * Replace every secret of `secrets` (and their URL-encoded forms), every
- * JWT-looking string, every query string and every value of a field named
- * like a secret in `text`.
+ * The parts of the base64 encodings of `secret` that any base64 text holding
+ * it shows, whatever its alignment in the encoded text (three of them): the
+ * characters made of the secret's bits alone.
+ */
+function base64Cores(secret: string): string[] {
+  const bytes = encoder.encode(secret);
+  const out: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const padded = new Uint8Array(k + bytes.length);
+    padded.set(bytes, k);
+    const b = base64(padded).replace(/=+$/, "");
+    const core = b.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
+    if (core.length >= 4) {
+      out.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"));
+    }
+  }
+  return out;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Replace every secret of `secrets` (in any letter case, URL-encoded, as a
+ * JSON string, in base64 or base64url at any alignment), every JWT-looking
+ * string, every query string and every value of a field named like a secret
+ * in `text`.
  */
 export function scrub(text: string, secrets: readonly string[]): string {
   const values = new Set<string>();
@@ -27,10 +60,12 @@ export function scrub(text: string, secrets: readonly string[]): string {
     values.add(secret);
     values.add(encodeURIComponent(secret));
     values.add(JSON.stringify(secret).slice(1, -1));
+    if (secret.length >= 6) { for (const core of base64Cores(secret)) values.add(core); }
   }
   let out = text;
-  for (const value of [...values].sort((a, b) => b.length - a.length)) {
-    out = out.split(value).join(REDACTED);
+  if (values.size > 0) {
+    const pattern = [...values].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|");
+    out = out.replace(new RegExp(pattern, "gi"), REDACTED);
   }
   return out
     .replace(JWT, REDACTED)

@@ -7,6 +7,7 @@
 import type { TokenSetCacheLike, TokenSetUpstream } from "../cache/mod.ts";
 import { RoleMarks, TokenSetCache } from "../cache/mod.ts";
 import type { ClientContext } from "./_context.ts";
+import { TokenSetGuard } from "./_guard.ts";
 import { AuthLiteInputError } from "../errors.ts";
 import { requireIdList, requireText } from "./_input.ts";
 import { assignRoles } from "./assignments.ts";
@@ -60,6 +61,7 @@ export class AuthLiteClient {
   #upstream: TokenSetUpstream;
   #cache: TokenSetCacheLike | undefined;
   #marks: RoleMarks;
+  #guard: TokenSetGuard;
 
   /**
    * Create a client. Synchronous and offline: it checks the options and
@@ -117,7 +119,10 @@ export class AuthLiteClient {
     observeEdge = roles.observeEdge;
     const { observeEdge: _, ...publicRoles } = roles;
     this.roles = Object.freeze(publicRoles);
-    const upstream = tokenSetUpstream(this.#ctx);
+    // Bogus sessions: rejections remembered briefly, concurrent checks of one
+    // pair shared, upstream calls of the check bounded in flight.
+    this.#guard = new TokenSetGuard({ now: resolved.now });
+    const upstream = this.#guard.bound(tokenSetUpstream(this.#ctx));
     this.#cache = resolved.tokenCache === undefined ? undefined : new TokenSetCache({
       ...resolved.tokenCacheOptions,
       store: resolved.tokenCache,
@@ -258,7 +263,15 @@ export class AuthLiteClient {
     } catch (err) {
       return Promise.reject(err);
     }
-    return validateTokenSet(this.#upstream, accessToken, refreshToken);
+    const upstream = this.#upstream;
+    if (upstream.cached?.(accessToken) === true) {
+      return Promise.resolve({ state: true, access: accessToken, refresh: refreshToken ?? null });
+    }
+    return this.#guard.check(
+      accessToken,
+      refreshToken,
+      () => validateTokenSet(upstream, accessToken, refreshToken),
+    );
   }
 
   /**

@@ -25,22 +25,25 @@ export async function refreshTokens(ctx: ClientContext, refreshToken: string): P
 }
 
 /**
- * `GET /api/user/me/auth/validate/token`: `true` on 2xx, `false` on 401 or
- * 403; any other failure throws.
+ * `GET /api/user/me/auth/validate/token`: `true` on 200 (the documented
+ * success answer, nothing else), `false` on 401 or 403; anything else throws.
  */
 export async function validateAccessToken(
   ctx: ClientContext,
   accessToken: string,
 ): Promise<boolean> {
   requireText(accessToken, "accessToken");
+  const path = "/api/user/me/auth/validate/token";
   const reply = await call(ctx, {
     method: "GET",
-    path: "/api/user/me/auth/validate/token",
+    path,
     query: [["AccessToken", accessToken]],
     sensitive: [accessToken],
     answers: [401, 403],
   });
-  return reply.status >= 200 && reply.status < 300;
+  if (reply.status === 200) return true;
+  if (reply.status === 401 || reply.status === 403) return false;
+  throw new AuthLiteHttpError(reply.status, path, "");
 }
 
 /** The tokens a revoke names, checked; at least one. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { AuthLiteHttpError, AuthLiteNetworkError } from "../errors.ts";
+import { AuthLiteHttpError, AuthLiteNetworkError, AuthLiteReplyError } from "../errors.ts";
 import type { FetchLike } from "./options.ts";
 import { excerpt, scrubError } from "./_scrub.ts";
 import { backoffMs, RETRYABLE_STATUSES, retryDelayMs } from "./_retry.ts";
@@ -55,6 +55,48 @@ export interface TransportOptions {
   onReply?: (headers: Headers) => void;
   /** Wait (tests may shorten it; default a timer). */
   sleep?: (ms: number) => Promise<void>;
+}
+
+/** The most read of a reply the client uses (JSON): beyond it, the reply is refused. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+/** The most read of a failure's body: enough for an excerpt. */
+export const MAX_ERROR_BYTES = 4 * 1024;
+
+/**
+ * Read at most `max` bytes of a body as UTF-8, then cancel the stream.
+ * `complete` is `false` when the body was longer (or said so up front).
+ */
+async function readCapped(
+  response: Response,
+  max: number,
+): Promise<{ text: string; complete: boolean }> {
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  const body = response.body;
+  if (body === null) return { text: "", complete: true };
+  if (declared > max) {
+    await body.cancel().catch(() => {});
+    return { text: "", complete: false };
+  }
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { text: text + decoder.decode(), complete: true };
+      const room = max - seen;
+      seen += value.byteLength;
+      if (value.byteLength > room) {
+        text += decoder.decode(value.subarray(0, room));
+        await reader.cancel().catch(() => {});
+        return { text, complete: false };
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 const defaultSleep = (ms: number): Promise<void> =>
@@ -134,7 +176,14 @@ export class Transport {
       controller.abort();
     }, this.#options.timeoutMs);
     const headers: Record<string, string> = { accept: "application/json" };
-    const init: RequestInit = { method: request.method, headers, signal: controller.signal };
+    // Never follow a redirect: the query carries the API key and the signed
+    // key, and a 3xx from the upstream (or a proxy) is not an answer.
+    const init: RequestInit = {
+      method: request.method,
+      headers,
+      signal: controller.signal,
+      redirect: "manual",
+    };
     if (request.body !== undefined) {
       headers["content-type"] = "application/json";
       init.body = JSON.stringify(request.body);
@@ -148,9 +197,20 @@ export class Transport {
     aborted.catch(() => {});
     try {
       const response = await Promise.race([this.#options.fetch(url.href, init), aborted]);
-      const text = await Promise.race([response.text(), aborted]);
-      return { status: response.status, headers: response.headers, text };
+      const status = response.status;
+      const wanted = (status >= 200 && status < 300) || request.answers?.includes(status) === true;
+      const max = wanted ? MAX_REPLY_BYTES : MAX_ERROR_BYTES;
+      const { text, complete } = await Promise.race([readCapped(response, max), aborted]);
+      if (wanted && !complete) {
+        throw new AuthLiteReplyError(
+          "ERR_BAD_REPLY",
+          request.path,
+          `Reply larger than ${MAX_REPLY_BYTES} bytes`,
+        );
+      }
+      return { status, headers: response.headers, text };
     } catch (err) {
+      if (err instanceof AuthLiteReplyError) throw err;
       if (timedOut) {
         throw new AuthLiteNetworkError(
           "ERR_TIMEOUT",

@@ -8,6 +8,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AuthLiteClient } from "../client/mod.ts";
 import { type AuthLiteEnv, getAuthLite, requirePermission, requireSession } from "../hono/mod.ts";
 import { bearerOf, type CredentialSet } from "./_credentials.ts";
+import type { LoginFlow } from "./_login.ts";
 import type { Profile, Sessions } from "./_session.ts";
 import { GatewayError } from "./errors.ts";
 
@@ -19,6 +20,8 @@ export interface GatewayDeps {
   sessions: Sessions;
   /** The session middleware (`authlite()` on the session cookies): one implementation of a session. */
   session: MiddlewareHandler<AuthLiteEnv>;
+  /** The login cookie (a nonce the callback consumes once). */
+  login: LoginFlow;
   /** The accepted service credentials. */
   services: CredentialSet;
   /** The accepted admin credentials. */

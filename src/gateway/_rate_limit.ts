@@ -23,7 +23,11 @@ export interface RateLimitOptions {
   key?: (c: Context) => string;
   /** Clock in milliseconds (default `Date.now`). */
   now?: () => number;
-  /** How many keys are tracked at most (default 10 000; the oldest are dropped). */
+  /**
+   * How many keys are tracked at most (default 10 000). Past it, the key
+   * idle the longest among those not blocked is forgotten first; a blocked
+   * key only when every tracked key is blocked.
+   */
   maxKeys?: number;
 }
 
@@ -51,22 +55,42 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   const now = options.now ?? Date.now;
   const keyOf = options.key ?? defaultKey;
   const maxKeys = options.maxKeys ?? 10_000;
-  const windows = new Map<string, { start: number; count: number }>();
+  // Keys within their limit, and keys blocked until their window ends, each
+  // in the order their window started: forgetting the oldest open key is
+  // O(1), and a flood of new keys cannot unblock a blocked one.
+  const open = new Map<string, { start: number; count: number }>();
+  const blocked = new Map<string, { start: number; count: number }>();
+  const evict = (current: string, t: number) => {
+    while (open.size + blocked.size > maxKeys) {
+      const stale = blocked.entries().next().value;
+      if (stale !== undefined && t - stale[1].start >= windowMs) {
+        blocked.delete(stale[0]);
+        continue;
+      }
+      const oldest = open.keys().next().value;
+      if (oldest !== undefined && oldest !== current) {
+        open.delete(oldest);
+        continue;
+      }
+      const first = blocked.keys().next().value;
+      if (first === undefined) break;
+      blocked.delete(first);
+    }
+  };
   return async (c, next) => {
     const t = now();
     const key = keyOf(c);
-    let w = windows.get(key);
+    let w = blocked.get(key) ?? open.get(key);
     if (w === undefined || t - w.start >= windowMs) {
-      windows.delete(key);
+      blocked.delete(key);
+      open.delete(key);
       w = { start: t, count: 0 };
-      windows.set(key, w);
-      if (windows.size > maxKeys) {
-        const oldest = windows.keys().next().value;
-        if (oldest !== undefined) windows.delete(oldest);
-      }
+      open.set(key, w);
+      evict(key, t);
     }
     w.count++;
     if (w.count > limit) {
+      if (open.delete(key)) blocked.set(key, w);
       const retryAfter = Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
       throw new GatewayError(429, "ERR_RATE_LIMITED", "Too many requests: slow down", {
         "retry-after": String(retryAfter),

@@ -7,7 +7,6 @@
  * @module
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { swaggerUI } from "@hono/swagger-ui";
 import { bodyLimit } from "hono/body-limit";
 import type { Context } from "hono";
 import { cors } from "hono/cors";
@@ -15,10 +14,12 @@ import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
 import { authlite } from "../hono/mod.ts";
 import { CredentialSet } from "./_credentials.ts";
+import { docsRoutes } from "./_docs.ts";
 import type { GatewayDeps } from "./_deps.ts";
 import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
 import { jsonReply } from "./_routes.ts";
-import { safeReturnPath, type SessionCookieOptions, Sessions } from "./_session.ts";
+import { LoginFlow, safeReturnPath } from "./_login.ts";
+import { type SessionCookieOptions, Sessions } from "./_session.ts";
 import { adminRoutes } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
 import { errorBody, onGatewayError, validationHook } from "./errors.ts";
@@ -75,6 +76,12 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   /** Rate limit of `/auth/*`, `/rpc/*` and `/admin/*` (default none). */
   rateLimit?: RateLimitOptions;
+  /**
+   * A rate limit of `/auth/*` alone, on top of `rateLimit` (default none; the
+   * runtimes set one): every bogus session cookie sent there may cost
+   * upstream calls.
+   */
+  authRateLimit?: RateLimitOptions;
   /** Serve the OpenAPI document at `/openapi.json` and docs at `/docs` (default `true`). */
   docs?: boolean;
   /** Adds routes of your own (a page at `/`, static files), after the gateway's. */
@@ -126,6 +133,17 @@ function resolve(options: GatewayOptions): GatewayDeps {
       sessionSecret: options.sessionSecret,
       ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
       bearer: false,
+    }),
+    login: new LoginFlow({
+      secret: options.sessionSecret,
+      ...(options.cookie?.prefix === undefined ? {} : { prefix: options.cookie.prefix }),
+      attributes: {
+        httpOnly: true,
+        secure: options.cookie?.secure ?? true,
+        sameSite: "Lax",
+        path: "/",
+        ...(options.cookie?.domain === undefined ? {} : { domain: options.cookie.domain }),
+      },
     }),
     services: new CredentialSet(list(options.serviceKey, "serviceKey")),
     admins: new CredentialSet(list(options.adminKey, "adminKey")),
@@ -227,6 +245,7 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     const limiter = rateLimit(options.rateLimit);
     for (const prefix of ["/auth/*", "/rpc/*", "/admin/*"]) app.use(prefix, limiter);
   }
+  if (options.authRateLimit !== undefined) app.use("/auth/*", rateLimit(options.authRateLimit));
 
   const gateway = app.route("/", routes(deps));
   const exact: Same<SchemaOf<typeof gateway>, SessionAndAdminSchema> = true;
@@ -249,16 +268,22 @@ export function createGateway(options: GatewayOptions): GatewayApp {
       name: `${options.cookie?.prefix ?? "authlite_"}access`,
       description: "The browser session (set by /auth/callback)",
     });
-    gateway.doc("/openapi.json", (c) => ({
+    gateway.use("/openapi.json", async (c, next) => {
+      await next();
+      c.header("cache-control", "public, max-age=300");
+    });
+    gateway.doc("/openapi.json", () => ({
       openapi: "3.0.0",
       info: {
         title: "authlite gateway",
         version: "0.1.0",
         description: "TrustAuthX sessions, RPC and admin at the edge",
       },
-      servers: [{ url: deps.publicUrl ?? new URL(c.req.url).origin }],
+      // Never the request's Host header: a cache in front would serve the
+      // document with an attacker's host to everyone.
+      servers: [{ url: deps.publicUrl ?? "/" }],
     }));
-    gateway.get("/docs", swaggerUI({ url: "/openapi.json", title: "authlite gateway" }));
+    docsRoutes(gateway, "authlite gateway");
   }
   options.ui?.(gateway);
   return gateway;

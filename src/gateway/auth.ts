@@ -10,7 +10,13 @@ import type { Context } from "hono";
 import { AuthLiteError } from "../errors.ts";
 import { currentSession, type GatewayDeps, originOf } from "./_deps.ts";
 import { bodyErrorReplies, errorReplies, jsonBody, jsonReply } from "./_routes.ts";
-import { safeReturnPath } from "./_session.ts";
+import {
+  confirmLoginPage,
+  isSameOriginPost,
+  loginOrigin,
+  safeRedirect,
+  safeReturnPath,
+} from "./_login.ts";
 import { GatewayError, mapError, validationHook } from "./errors.ts";
 import {
   CallbackQuery,
@@ -31,6 +37,8 @@ const loginRoute = createRoute({
   path: "/auth/login",
   tags: ["Session"],
   summary: "Start a login: redirects to the TrustAuthX login widget",
+  description:
+    "A login starts only from this site or a person's own navigation (`Sec-Fetch-Site: same-origin` or `none`). Started from another site, it answers a page (200, HTML) whose button submits `POST /auth/login` (a form with `redirect`) from this origin.",
   request: { query: LoginQuery },
   responses: { 302: redirect("To the login widget"), ...errorReplies },
 });
@@ -93,7 +101,7 @@ function withParam(path: string, name: string, value: string): string {
  */
 function failBrowser(c: Context, path: string, err: unknown): Response {
   if (!(c.req.header("accept") ?? "").includes("text/html")) throw err;
-  return c.redirect(withParam(path, "error", mapError(err).body.error.code), 302);
+  return safeRedirect(c, withParam(path, "error", mapError(err).body.error.code));
 }
 
 /**
@@ -104,16 +112,20 @@ function failBrowser(c: Context, path: string, err: unknown): Response {
  */
 export function authRoutes(deps: GatewayDeps) {
   const { client, sessions } = deps;
-  return new OpenAPIHono({ defaultHook: validationHook })
+  const routes = new OpenAPIHono({ defaultHook: validationHook })
     .openapi(loginRoute, (c) => {
       const { redirect } = c.req.valid("query");
+      const returnTo = safeReturnPath(redirect ?? deps.postLoginPath);
+      // Login CSRF: another site may send the browser here, but only a person
+      // may go on (the page's button posts a same-origin form).
+      if (loginOrigin(c, originOf(c, deps)) === "cross-site") return confirmLoginPage(c, returnTo);
       const url = client.generateUrl();
-      sessions.startLogin(c, safeReturnPath(redirect ?? deps.postLoginPath));
+      deps.login.start(c, returnTo);
       return c.redirect(url, 302);
     })
     .openapi(callbackRoute, async (c) => {
       const { code } = c.req.valid("query");
-      const returnTo = sessions.finishLogin(c);
+      const returnTo = deps.login.finish(c);
       try {
         if (returnTo === undefined && deps.requireLoginStart) {
           throw new GatewayError(
@@ -133,7 +145,7 @@ export function authRoutes(deps: GatewayDeps) {
       } catch (err) {
         return failBrowser(c, deps.postLoginPath, err);
       }
-      return c.redirect(returnTo ?? deps.postLoginPath, 302);
+      return safeRedirect(c, returnTo ?? deps.postLoginPath);
     })
     .openapi(meRoute, async (c) => {
       const session = await currentSession(c, deps);
@@ -171,7 +183,7 @@ export function authRoutes(deps: GatewayDeps) {
         }
         const session = await currentSession(c, deps);
         const back = `${originOf(c, deps)}/auth/profile/callback`;
-        return c.redirect(await client.generateEditUserUrl(session.access, back), 302);
+        return safeRedirect(c, await client.generateEditUserUrl(session.access, back));
       } catch (err) {
         return failBrowser(c, deps.postProfilePath, err);
       }
@@ -212,6 +224,29 @@ export function authRoutes(deps: GatewayDeps) {
         return failBrowser(c, deps.postProfilePath, err);
       }
       const outcome = changed ? "updated" : "unchanged";
-      return c.redirect(withParam(deps.postProfilePath, "profile", outcome), 302);
+      return safeRedirect(c, withParam(deps.postProfilePath, "profile", outcome));
     });
+  // The confirmation page's form. Kept out of the typed schema (it is for
+  // browsers only, and takes a form where every other route takes JSON).
+  routes.post("/auth/login", async (c) => {
+    if (!isSameOriginPost(c, originOf(c, deps))) {
+      throw new GatewayError(
+        403,
+        "ERR_FORBIDDEN",
+        "Cross-site login refused: start the login from this site",
+      );
+    }
+    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/x-www-form-urlencoded") {
+      throw new GatewayError(
+        415,
+        "ERR_UNSUPPORTED_MEDIA_TYPE",
+        "Unsupported media type: send a form",
+      );
+    }
+    const form = new URLSearchParams(await c.req.text());
+    deps.login.start(c, safeReturnPath(form.get("redirect") ?? deps.postLoginPath));
+    return c.redirect(client.generateUrl(), 303);
+  });
+  return routes;
 }

@@ -35,13 +35,31 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-/** Permissions as `key → value`: one map or a list of maps. */
-export const PermissionsSchema = z
-  .union([
-    z.record(z.string().min(1).max(256), z.string().max(1024)),
-    z.array(z.record(z.string().min(1).max(256), z.string().max(1024))).max(256),
-  ])
-  .openapi("Permissions", { example: [{ admin: "true" }] });
+const PermissionMaps = z.union([
+  z.record(z.string().min(1).max(256), z.string().max(1024)),
+  z.array(z.record(z.string().min(1).max(256), z.string().max(1024))).max(256),
+]);
+
+// A record drops a key `__proto__` silently (and never shows it to a
+// refinement), and the client's reply schemas drop `constructor` and
+// `prototype`: look at the input first, and name the keys.
+const RESERVED_KEYS = ["__proto__", "constructor", "prototype"];
+function refuseReservedKeys(value: unknown, ctx: z.RefinementCtx): unknown {
+  const maps: unknown[] = Array.isArray(value) ? value : [value];
+  const found = RESERVED_KEYS.filter((key) =>
+    maps.some((m) => typeof m === "object" && m !== null && Object.hasOwn(m, key))
+  );
+  if (found.length > 0) {
+    const message = `Reserved permission keys: ${found.join(", ")}`;
+    ctx.addIssue({ code: "custom", message, input: value });
+  }
+  return value;
+}
+
+/** Permissions as `key → value`: one map or a list of maps; reserved keys are refused. */
+export const PermissionsSchema =
+  (z.preprocess(refuseReservedKeys, PermissionMaps) as unknown as typeof PermissionMaps)
+    .openapi("Permissions", { example: [{ admin: "true" }] });
 
 const PermissionListSchema = z.array(z.record(z.string(), z.string()));
 

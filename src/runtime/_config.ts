@@ -41,6 +41,8 @@ export interface GatewayEnv {
   PROFILE_EDITING?: string;
   /** Requests per minute and client address on `/auth`, `/rpc`, `/admin` (default none). */
   RATE_LIMIT_PER_MINUTE?: string;
+  /** Requests per minute and client address on `/auth` alone (default 300; `off`: none). */
+  AUTH_RATE_LIMIT_PER_MINUTE?: string;
 }
 
 /** The validated configuration. */
@@ -73,7 +75,12 @@ export interface GatewayConfig {
   postLoginPath: string | undefined;
   /** Requests per minute, if limited. */
   rateLimitPerMinute: number | undefined;
+  /** Requests per minute on `/auth` alone, if limited. */
+  authRateLimitPerMinute: number | undefined;
 }
+
+/** The default limit of `/auth/*` per client address and minute. */
+export const DEFAULT_AUTH_RATE_LIMIT = 300;
 
 const REQUIRED = ["TRUSTAUTHX_API_KEY", "TRUSTAUTHX_SECRET_KEY", "TRUSTAUTHX_ORG_ID"] as const;
 
@@ -129,6 +136,10 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
   if (rate !== undefined && !/^[1-9][0-9]*$/.test(rate)) {
     wrong.push("RATE_LIMIT_PER_MINUTE must be a positive integer");
   }
+  const authRate = text(env, "AUTH_RATE_LIMIT_PER_MINUTE");
+  if (authRate !== undefined && authRate !== "off" && !/^[1-9][0-9]*$/.test(authRate)) {
+    wrong.push("AUTH_RATE_LIMIT_PER_MINUTE must be a positive integer or off");
+  }
   const corsOrigins = csv(text(env, "CORS_ORIGINS"));
   for (const origin of corsOrigins) {
     if (!isHttpUrl(origin)) wrong.push(`CORS_ORIGINS has an entry that is not an origin`);
@@ -159,6 +170,11 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
     profileEditing: profileEditing === "true",
     postLoginPath: text(env, "POST_LOGIN_PATH"),
     rateLimitPerMinute: rate === undefined ? undefined : Number(rate),
+    authRateLimitPerMinute: authRate === "off"
+      ? undefined
+      : authRate === undefined
+      ? DEFAULT_AUTH_RATE_LIMIT
+      : Number(authRate),
   };
 }
 
@@ -231,6 +247,9 @@ export async function gatewayFromConfig(
     ...(config.rateLimitPerMinute === undefined
       ? {}
       : { rateLimit: { limit: config.rateLimitPerMinute, windowSeconds: 60 } }),
+    ...(config.authRateLimitPerMinute === undefined
+      ? {}
+      : { authRateLimit: { limit: config.authRateLimitPerMinute, windowSeconds: 60 } }),
     ...options.overrides,
   });
   return { client, app };

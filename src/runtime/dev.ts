@@ -43,7 +43,7 @@ interface Listening {
 
 function listen(
   port: number,
-  handler: (req: Request) => Response | Promise<Response>,
+  handler: (req: Request, remoteAddr: string) => Response | Promise<Response>,
 ): Promise<Listening> {
   const ac = new AbortController();
   return new Promise((resolve) => {
@@ -61,7 +61,11 @@ function listen(
           },
         });
       },
-    }, handler);
+    }, (req, info) => {
+      // The peer's address, for the rate limiter (a header could be forged).
+      const remote = info.remoteAddr;
+      return handler(req, "hostname" in remote ? remote.hostname : "unix");
+    });
   });
 }
 
@@ -84,9 +88,9 @@ const withUi = (app: Parameters<NonNullable<Parameters<typeof createGateway>[0][
  */
 export async function startDev(env: Record<string, string>): Promise<DevServer> {
   let app: AppType | undefined;
-  const gateway = await listen(Number(env["PORT"] ?? 8787), (req) => {
+  const gateway = await listen(Number(env["PORT"] ?? 8787), (req, remoteAddr) => {
     if (app === undefined) return new Response("Starting", { status: 503 });
-    return app.fetch(req);
+    return app.fetch(req, { remoteAddr });
   });
 
   if (hasCredentials(env)) {
@@ -101,7 +105,7 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
   const admins = emu.seedRole({ name: "admins", permissions: [{ admin: "true" }] });
   emu.seedUser({ email: DEMO_ADMIN_EMAIL, name: "Demo Admin", roles: [admins.rol_id] });
   emu.seedUser({ email: "user@example.com", name: "Demo User" });
-  const emulator = await listen(Number(env["EMULATOR_PORT"] ?? 0), emu.fetch);
+  const emulator = await listen(Number(env["EMULATOR_PORT"] ?? 0), (req) => emu.fetch(req));
   const client = new AuthLiteClient({
     apiKey: org.apiKey,
     secretKey: org.secretKey,
@@ -110,9 +114,23 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
     widgetUrl: emulator.url,
     tokenCache: memoryStore(),
   });
+  // The same limits as with real credentials (RATE_LIMIT_PER_MINUTE, and
+  // /auth/* limited by default).
+  const limits = configFromEnv({
+    ...env,
+    TRUSTAUTHX_API_KEY: org.apiKey,
+    TRUSTAUTHX_SECRET_KEY: org.secretKey,
+    TRUSTAUTHX_ORG_ID: org.orgId,
+  });
   app = createGateway({
     client,
     sessionSecret: "dev-session-secret-for-the-local-emulator-only",
+    ...(limits.rateLimitPerMinute === undefined
+      ? {}
+      : { rateLimit: { limit: limits.rateLimitPerMinute, windowSeconds: 60 } }),
+    ...(limits.authRateLimitPerMinute === undefined
+      ? {}
+      : { authRateLimit: { limit: limits.authRateLimitPerMinute, windowSeconds: 60 } }),
     serviceKey: DEMO_SERVICE_KEY,
     adminKey: DEMO_ADMIN_KEY,
     cookie: { secure: env["COOKIE_SECURE"] !== "false" },
