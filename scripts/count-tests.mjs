@@ -194,6 +194,20 @@ export async function declaredCases(source, fileName = "test.ts") {
 
 // ---------------------------------------------------------------- counting
 
+/** The files under whose heading Bun's output shows "# Unhandled error between tests". */
+function unhandledErrorFiles(log) {
+  const files = [];
+  let file = "";
+  for (const line of log.split("\n")) {
+    const heading = /^(\S+\.[cm]?[jt]sx?):$/.exec(line);
+    if (heading) file = normalise(heading[1]);
+    else if (line.startsWith("# Unhandled error between tests") && !files.includes(file)) {
+      files.push(file);
+    }
+  }
+  return files;
+}
+
 function normalise(file) {
   return relative(ROOT, resolve(ROOT, file)).split("\\").join("/");
 }
@@ -284,11 +298,11 @@ export function count({ runner, runs, files }) {
         if (sp !== p) fail(1, `${where}: its summary says ${sp} pass, its report ${p}`);
       }
       if (se !== undefined && se > 0) {
+        const where2 = unhandledErrorFiles(r.log);
         fail(
           se,
-          `${where}: ${se} ${
-            se === 1 ? "error" : "errors"
-          } outside any test (a hook, a timer, top-level code)`,
+          `${where}: ${se} ${se === 1 ? "error" : "errors"} outside any test (a hook, a timer, ` +
+            `top-level code)${where2.length > 0 ? `: ${where2.join(", ")}` : ""}`,
         );
       }
     }
