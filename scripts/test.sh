@@ -62,7 +62,7 @@ runner() { # deno|bun, extra runner arguments...
   echo "== $name test"
   local extra=()
   for a in "$@"; do extra+=(--runner-arg "$a"); done
-  node scripts/count-tests.mjs "$name" --out "$out" "${extra[@]}" "${test_files[@]}"
+  node scripts/count-tests.mjs "$name" --out "$out" ${extra[@]+"${extra[@]}"} "${test_files[@]}"
   local counts
   if counts=$(cat "$out/counts" 2>/dev/null) && [ -n "$counts" ]; then
     read -r p f s <<<"$counts"
