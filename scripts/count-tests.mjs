@@ -5,6 +5,7 @@
  * `tests/test_command.test.ts` on the fixtures in `tests/fixtures/runner/`.
  *
  *   node scripts/count-tests.mjs deno|bun [--out DIR] [--runner-arg ARG]... FILE...
+ *   node scripts/count-tests.mjs --compare DIR_A DIR_B
  *
  * - deno: each file in its own `deno test`, with `scripts/deno-test-preload.ts`
  *   (uncaught errors, rejections and top-level throws fail a test) and a JUnit report;
@@ -19,7 +20,9 @@
  *
  * Prints the runner's output, one `FAIL ...` line per problem, one `skip ...` line
  * per skipped case, then `<runner>: N passed, N failed, N skipped`; writes
- * `N N N` (passed, failed, skipped) to DIR/counts. Exits 1 when anything failed.
+ * `N N N` (passed, failed, skipped) to DIR/counts and the cases each file ran to
+ * DIR/ran.json. Exits 1 when anything failed. `--compare` then checks that two
+ * runners ran as many cases in each file (one `FAIL` line per file that differs).
  *
  * @module
  */
@@ -313,7 +316,28 @@ export function count({ runner, runs, files }) {
     const ran = ranByFile.get(file) ?? 0;
     if (ran < declared) fail(1, `${file}: ran ${ran} of the ${declared} test cases it declares`);
   }
-  return { passed, failed, skipped, problems, skips };
+  return { passed, failed, skipped, problems, skips, ran: Object.fromEntries(ranByFile) };
+}
+
+/**
+ * Compares the cases each file ran under two runners: a file must run as many under
+ * both (skips included), or one of them lost some.
+ *
+ * @param {Record<string, number>} a the cases per file under one runner
+ * @param {Record<string, number>} b the same under the other
+ * @param {[string, string]} names the two runners
+ * @returns {string[]} one problem per file that differs
+ */
+export function compareRuns(a, b, [nameA, nameB]) {
+  const problems = [];
+  for (const file of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    if ((a[file] ?? 0) !== (b[file] ?? 0)) {
+      problems.push(
+        `${file}: ran ${a[file] ?? 0} cases under ${nameA}, ${b[file] ?? 0} under ${nameB}`,
+      );
+    }
+  }
+  return problems;
 }
 
 // ---------------------------------------------------------------- running
@@ -408,6 +432,16 @@ export async function runAndCount(runner, fileArgs, { out, runnerArgs = [], env 
 
 async function main(argv) {
   const [runner, ...rest] = argv;
+  if (runner === "--compare") {
+    // node scripts/count-tests.mjs --compare DIR_A DIR_B: both runners ran every file alike.
+    const [dirA, dirB] = rest;
+    const read = (dir) => JSON.parse(readFileSync(join(dir, "ran.json"), "utf8"));
+    const a = read(dirA), b = read(dirB);
+    const problems = compareRuns(a.ran, b.ran, [a.runner, b.runner]);
+    for (const p of problems) console.log(`FAIL ${p}`);
+    console.log(`${a.runner} and ${b.runner}: ${problems.length} files ran differently`);
+    return problems.length === 0 ? 0 : 1;
+  }
   let out = join(ROOT, ".tmp", `${runner}-test`);
   const runnerArgs = [];
   const files = [];
@@ -427,6 +461,7 @@ async function main(argv) {
   for (const s of r.skips) console.log(`skip ${s}`);
   for (const p of r.problems) console.log(`FAIL ${p}`);
   console.log(`${runner}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
+  writeFileSync(join(out, "ran.json"), JSON.stringify({ runner, ran: r.ran }));
   writeFileSync(join(out, "counts"), `${r.passed} ${r.failed} ${r.skipped}\n`);
   return r.failed === 0 ? 0 : 1;
 }

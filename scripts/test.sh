@@ -76,6 +76,14 @@ if [ ${#test_files[@]} -eq 0 ]; then
 else
   runner deno
   runner bun --timeout 30000
+  # The same files under both runners: each must run as many cases under both.
+  echo "== deno and bun ran the same cases"
+  compared=$(node scripts/count-tests.mjs --compare .tmp/test-deno .tmp/test-bun 2>&1)
+  rc=$?
+  echo "$compared"
+  n=$(grep -c '^FAIL ' <<<"$compared" || true)
+  [ "$rc" -ne 0 ] && [ "$n" -eq 0 ] && n=1
+  failed=$((failed + n))
 fi
 
 echo

@@ -4,12 +4,15 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { count, declaredCases } from "../scripts/count-tests.mjs";
+import { compareRuns, count, declaredCases } from "../scripts/count-tests.mjs";
 
 // The counting logic of `npm test` (scripts/count-tests.mjs, which scripts/test.sh runs
 // once per runner), run for real on the small files of tests/fixtures/runner/.
 
 const FIXTURES = "tests/fixtures/runner";
+// Each test runs deno or bun in child processes: more than bun's default of 5 s per test
+// on a busy machine.
+const SLOW = { timeout: 120_000 };
 
 interface Counted {
   exit: number;
@@ -81,35 +84,46 @@ for (const runner of ["deno", "bun"] as const) {
       return lines.join("\n");
     };
 
-    test(`count-tests.mjs ${runner} counts every test()/it() case, describe bodies included, and prints skips`, async () => {
-      const c = await countFixtures(runner, ["pass.fixture.ts"]);
-      assert.equal(c.exit, 0, c.output);
-      // 1 top-level, 4 in describe bodies (one nested), 2 from a loop; 2 skipped.
-      assert.deepEqual([c.passed, c.failed, c.skipped], [7, 0, 2], c.output);
-      assert.match(c.output, /^skip tests\/fixtures\/runner\/pass\.fixture\.ts: a skipped test$/m);
-      assert.match(c.output, new RegExp(`^${runner}: 7 passed, 0 failed, 2 skipped$`, "m"));
-    });
+    test(
+      `count-tests.mjs ${runner} counts every test()/it() case, describe bodies included, and prints skips`,
+      SLOW,
+      async () => {
+        const c = await countFixtures(runner, ["pass.fixture.ts"]);
+        assert.equal(c.exit, 0, c.output);
+        // 1 top-level, 4 in describe bodies (one nested), 2 from a loop; 2 skipped.
+        assert.deepEqual([c.passed, c.failed, c.skipped], [7, 0, 2], c.output);
+        assert.match(
+          c.output,
+          /^skip tests\/fixtures\/runner\/pass\.fixture\.ts: a skipped test$/m,
+        );
+        assert.match(c.output, new RegExp(`^${runner}: 7 passed, 0 failed, 2 skipped$`, "m"));
+      },
+    );
 
-    test(`count-tests.mjs ${runner} fails an after() hook that throws`, async () => {
+    test(`count-tests.mjs ${runner} fails an after() hook that throws`, SLOW, async () => {
       await failsFor("after_hook.fixture.ts");
     });
 
-    test(`count-tests.mjs ${runner} fails a top-level throw after the first test`, async () => {
-      assert.match(
-        await failsFor("top_level_throw.fixture.ts"),
-        /ran [01] of the 2 test cases it declares/,
-      );
-    });
+    test(
+      `count-tests.mjs ${runner} fails a top-level throw after the first test`,
+      SLOW,
+      async () => {
+        assert.match(
+          await failsFor("top_level_throw.fixture.ts"),
+          /ran [01] of the 2 test cases it declares/,
+        );
+      },
+    );
 
-    test(`count-tests.mjs ${runner} fails an unhandled rejection`, async () => {
+    test(`count-tests.mjs ${runner} fails an unhandled rejection`, SLOW, async () => {
       await failsFor("unhandled_rejection.fixture.ts");
     });
 
-    test(`count-tests.mjs ${runner} fails an error thrown from a timer`, async () => {
+    test(`count-tests.mjs ${runner} fails an error thrown from a timer`, SLOW, async () => {
       await failsFor("timer_throw.fixture.ts");
     });
 
-    test(`count-tests.mjs ${runner} counts a failure for each failing file`, async () => {
+    test(`count-tests.mjs ${runner} counts a failure for each failing file`, SLOW, async () => {
       const c = await badRun();
       assert.ok(c.failed >= BAD.length, c.output);
       assert.match(
@@ -120,31 +134,35 @@ for (const runner of ["deno", "bun"] as const) {
   });
 }
 
-test("count-tests.mjs deno fails a missing Deno KV under CI=true; bun skips it by name", async () => {
-  // No deno.json: no "unstable": ["kv"], so no Deno.openKv.
-  const missing = await countFixtures("deno", ["deno_kv.fixture.ts"], {
-    env: { CI: "true" },
-    runnerArgs: ["--no-config"],
-  });
-  assertFails(missing, /Deno KV is missing: deno\.json must keep "unstable": \["kv"\] \(CI=true/);
-  const present = await countFixtures("deno", ["deno_kv.fixture.ts"], { env: { CI: "true" } });
-  assert.deepEqual([present.exit, present.passed, present.failed], [0, 1, 0], present.output);
-  const bun = await countFixtures("bun", ["deno_kv.fixture.ts"], { env: { CI: "true" } });
-  assert.deepEqual([bun.exit, bun.passed, bun.failed, bun.skipped], [0, 0, 0, 1], bun.output);
-  assert.match(
-    bun.output,
-    /^skip tests\/fixtures\/runner\/deno_kv\.fixture\.ts: Deno KV stores a value$/m,
-  );
-});
+test(
+  "count-tests.mjs deno fails a missing Deno KV under CI=true; bun skips it by name",
+  SLOW,
+  async () => {
+    // No deno.json: no "unstable": ["kv"], so no Deno.openKv.
+    const missing = await countFixtures("deno", ["deno_kv.fixture.ts"], {
+      env: { CI: "true" },
+      runnerArgs: ["--no-config"],
+    });
+    assertFails(missing, /Deno KV is missing: deno\.json must keep "unstable": \["kv"\] \(CI=true/);
+    const present = await countFixtures("deno", ["deno_kv.fixture.ts"], { env: { CI: "true" } });
+    assert.deepEqual([present.exit, present.passed, present.failed], [0, 1, 0], present.output);
+    const bun = await countFixtures("bun", ["deno_kv.fixture.ts"], { env: { CI: "true" } });
+    assert.deepEqual([bun.exit, bun.passed, bun.failed, bun.skipped], [0, 0, 0, 1], bun.output);
+    assert.match(
+      bun.output,
+      /^skip tests\/fixtures\/runner\/deno_kv\.fixture\.ts: Deno KV stores a value$/m,
+    );
+  },
+);
 
-test("count-tests.mjs deno fails a leaked timer with AUTHLITE_TEST_LEAKS=1", async () => {
+test("count-tests.mjs deno fails a leaked timer with AUTHLITE_TEST_LEAKS=1", SLOW, async () => {
   const leaks = await countFixtures("deno", ["leak.fixture.ts"], {
     env: { AUTHLITE_TEST_LEAKS: "1" },
   });
   assertFails(leaks, /Leaks detected/);
 });
 
-test("declaredCases() counts the test()/it() calls imported from node:test", async () => {
+test("declaredCases() counts the test()/it() calls imported from node:test", SLOW, async () => {
   const source = await readFile(`${FIXTURES}/pass.fixture.ts`, "utf8");
   // 5 in the file's text outside the loop's one call, which counts once: 8 calls.
   assert.equal(await declaredCases(source), 8);
@@ -190,4 +208,15 @@ test("count() fails a run with no summary, or a non-zero exit with no failed cas
     }],
   });
   assert.ok(noReport.failed >= 2, noReport.problems.join("\n"));
+});
+
+test("compareRuns() fails a file that ran fewer cases under one runner", () => {
+  assert.deepEqual(compareRuns({ "a.test.ts": 3 }, { "a.test.ts": 3 }, ["deno", "bun"]), []);
+  assert.deepEqual(
+    compareRuns({ "a.test.ts": 1, "b.test.ts": 2 }, { "a.test.ts": 2, "b.test.ts": 2 }, [
+      "deno",
+      "bun",
+    ]),
+    ["a.test.ts: ran 1 cases under deno, 2 under bun"],
+  );
 });
