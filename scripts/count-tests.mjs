@@ -154,18 +154,23 @@ export function bunCases(xml) {
 // ---------------------------------------------------------------- declared cases
 
 /**
- * How many test cases a file declares: its calls of `test`/`it` (and `.skip`,
- * `.only`, `.todo`) imported from `node:test`, wherever they are (a `describe`
- * body included). A call in a loop counts once: the file must run at least this many.
+ * What a file declares: its calls of `test`/`it` (and `.skip`, `.only`, `.todo`)
+ * imported from `node:test`, wherever they are (a `describe` body included; a call
+ * in a loop counts once: the file must run at least this many), and its `describe`s
+ * skipped with a literal (`describe.skip(...)`, `{ skip: "reason" }`, `{ skip: true }`),
+ * whose cases are not counted: Deno reports such a group as one skipped case, Bun
+ * not at all (it is then counted as one skip for Bun too). A skip that depends on
+ * the runtime belongs on each test, not on a `describe`.
  *
  * @param {string} source
  * @param {string} [fileName]
- * @returns {Promise<number>}
+ * @returns {Promise<{cases: number, skippedGroups: string[]}>}
  */
-export async function declaredCases(source, fileName = "test.ts") {
+export async function declared(source, fileName = "test.ts") {
   const ts = (await import("typescript")).default;
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const names = new Set();
+  const tests = new Set();
+  const groups = new Set();
   for (const st of sf.statements) {
     if (
       ts.isImportDeclaration(st) && ts.isStringLiteral(st.moduleSpecifier) &&
@@ -175,24 +180,62 @@ export async function declaredCases(source, fileName = "test.ts") {
       if (b && ts.isNamedImports(b)) {
         for (const el of b.elements) {
           const imported = (el.propertyName ?? el.name).text;
-          if (imported === "test" || imported === "it") names.add(el.name.text);
+          if (imported === "test" || imported === "it") tests.add(el.name.text);
+          if (imported === "describe" || imported === "suite") groups.add(el.name.text);
         }
       }
     }
   }
-  let n = 0;
+  const literalSkip = (options) =>
+    options !== undefined && ts.isObjectLiteralExpression(options) &&
+    options.properties.some((p) =>
+      ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) &&
+      (p.name.text === "skip" || p.name.text === "todo") &&
+      (ts.isStringLiteral(p.initializer) || ts.isNoSubstitutionTemplateLiteral(p.initializer) ||
+        p.initializer.kind === ts.SyntaxKind.TrueKeyword)
+    );
+  let cases = 0;
+  const skippedGroups = [];
   const visit = (node) => {
     if (ts.isCallExpression(node)) {
       let callee = node.expression;
+      let modifier;
       if (
         ts.isPropertyAccessExpression(callee) && ["skip", "only", "todo"].includes(callee.name.text)
-      ) callee = callee.expression;
-      if (ts.isIdentifier(callee) && names.has(callee.text)) n++;
+      ) {
+        modifier = callee.name.text;
+        callee = callee.expression;
+      }
+      if (ts.isIdentifier(callee) && tests.has(callee.text)) cases++;
+      if (
+        ts.isIdentifier(callee) && groups.has(callee.text) &&
+        (modifier === "skip" || modifier === "todo" || literalSkip(node.arguments[1]))
+      ) {
+        const name = node.arguments[0];
+        skippedGroups.push(
+          name !== undefined &&
+            (ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name))
+            ? name.text
+            : "(a skipped describe)",
+        );
+        return; // its cases never run
+      }
     }
     ts.forEachChild(node, visit);
   };
   visit(sf);
-  return n;
+  return { cases, skippedGroups };
+}
+
+/**
+ * How many test cases a file declares (see {@link declared}).
+ *
+ * @param {string} source
+ * @param {string} [fileName]
+ * @returns {Promise<number>}
+ */
+export async function declaredCases(source, fileName = "test.ts") {
+  return (await declared(source, fileName)).cases;
 }
 
 // ---------------------------------------------------------------- counting
@@ -222,7 +265,8 @@ function normalise(file) {
  * @param {"deno"|"bun"} run.runner
  * @param {Array<{file: string, declared: number, junit: string | null, log: string, exit: number}>} run.runs
  *   deno: one entry per file; bun: one entry for all files (`file` is then "*")
- * @param {Array<{file: string, declared: number}>} run.files every file that was run
+ * @param {Array<{file: string, declared: number, skippedGroups?: string[]}>} run.files
+ *   every file that was run, with what it declares
  * @returns {{passed: number, failed: number, skipped: number, problems: string[], skips: string[]}}
  */
 export function count({ runner, runs, files }) {
@@ -312,6 +356,16 @@ export function count({ runner, runs, files }) {
     if (r.exit !== 0 && failed === failedBefore) fail(1, `${where}: exited with ${r.exit}`);
   }
 
+  if (runner === "bun") {
+    // Bun reports nothing of a skipped describe; Deno reports it as one skipped case.
+    for (const { file, skippedGroups = [] } of files) {
+      for (const g of skippedGroups) {
+        skipped++;
+        skips.push(`${file}: ${g} (a skipped describe)`);
+        ranByFile.set(file, (ranByFile.get(file) ?? 0) + 1);
+      }
+    }
+  }
   for (const { file, declared } of files) {
     const ran = ranByFile.get(file) ?? 0;
     if (ran < declared) fail(1, `${file}: ran ${ran} of the ${declared} test cases it declares`);
@@ -385,10 +439,8 @@ export async function runAndCount(runner, fileArgs, { out, runnerArgs = [], env 
   const files = [];
   for (const f of fileArgs) {
     const file = normalise(f);
-    files.push({
-      file,
-      declared: await declaredCases(readFileSync(join(ROOT, file), "utf8"), file),
-    });
+    const d = await declared(readFileSync(join(ROOT, file), "utf8"), file);
+    files.push({ file, declared: d.cases, skippedGroups: d.skippedGroups });
   }
   const runs = [];
   if (runner === "deno") {

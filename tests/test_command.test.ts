@@ -100,6 +100,15 @@ for (const runner of ["deno", "bun"] as const) {
       },
     );
 
+    test(`count-tests.mjs ${runner} counts a skipped describe as one skip`, SLOW, async () => {
+      const c = await countFixtures(runner, ["skipped_groups.fixture.ts"]);
+      assert.deepEqual([c.exit, c.passed, c.failed, c.skipped], [0, 0, 0, 3], c.output);
+      assert.match(
+        c.output,
+        /^skip tests\/fixtures\/runner\/skipped_groups\.fixture\.ts: a describe\.skip\(\)/m,
+      );
+    });
+
     test(`count-tests.mjs ${runner} fails an after() hook that throws`, SLOW, async () => {
       await failsFor("after_hook.fixture.ts");
     });
