@@ -267,7 +267,7 @@ function normalise(file) {
  *   deno: one entry per file; bun: one entry for all files (`file` is then "*")
  * @param {Array<{file: string, declared: number, skippedGroups?: string[]}>} run.files
  *   every file that was run, with what it declares
- * @returns {{passed: number, failed: number, skipped: number, problems: string[], skips: string[]}}
+ * @returns {{passed: number, failed: number, skipped: number, problems: string[], skips: string[], ran: Record<string, number>}}
  */
 export function count({ runner, runs, files }) {
   let passed = 0, failed = 0, skipped = 0;
