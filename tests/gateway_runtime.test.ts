@@ -108,6 +108,7 @@ test("startDenoGateway() / startBunGateway() serve the gateway over HTTP", async
     const login = await fetch(`${gw.url}/auth/login`, { redirect: "manual" });
     assert.equal(login.status, 302);
     assert.equal(login.headers.get("location"), `${upstream.url}/widget/login/?org_id=org_demo`);
+    await login.body?.cancel();
   } finally {
     await gw.close();
     await upstream.close();
