@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: static checks, the shared suite under Deno and under Bun,
-# and the suites that need workerd, Redis or Chromium. Ends with "N passed, N failed".
+# and the suites that need workerd, Redis or Chromium. Ends with one line,
+# "N passed, N failed" (then ", N skipped" when a test was skipped): each check
+# and each test case of each runner counts once. Exits non-zero when anything failed.
 set -uo pipefail
 export NO_COLOR=1
 cd "$(dirname "$0")/.."
@@ -41,27 +43,53 @@ step "wrangler deploy --dry-run (the Worker builds)" env WRANGLER_SEND_METRICS=f
   bun node_modules/wrangler/bin/wrangler.js deploy --dry-run --outdir .tmp/wrangler-out
 step "deno test --doc (JSDoc examples)" deno test --doc -A mod.ts src/client src/cache src/hono src/gateway/client.ts
 
-echo "== deno test"
-deno test -A --no-check tests/ 2>&1 | tee .tmp/deno-test.out
-d_line=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' .tmp/deno-test.out | tail -1)
-if [ -n "$d_line" ]; then
-  p=$(echo "$d_line" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
-  f=$(echo "$d_line" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
-  passed=$((passed + p)); failed=$((failed + f))
-else
-  echo "deno test printed no summary"; failed=$((failed + 1))
-fi
+# The test files: what deno test and bun test would find (*.test.ts, *_test.ts,
+# ...), outside node_modules. Fixtures (tests/fixtures/, *.fixture.ts) are not tests.
+mapfile -t test_files < <(git ls-files --cached --others --exclude-standard \
+  '*.test.ts' '*_test.ts' '*.test.tsx' '*.test.js' '*.test.mjs' '*.spec.ts' '*_spec.ts' |
+  grep -v -E '(^|/)node_modules/' | sort)
+skipped=0
 
-echo "== bun test"
-bun test --timeout 30000 2>&1 | tee .tmp/bun-test.out
-b_pass=$(grep -E '^ *[0-9]+ pass$' .tmp/bun-test.out | tail -1 | tr -dc 0-9)
-b_fail=$(grep -E '^ *[0-9]+ fail$' .tmp/bun-test.out | tail -1 | tr -dc 0-9)
-if [ -n "$b_pass" ]; then
-  passed=$((passed + b_pass)); failed=$((failed + ${b_fail:-0}))
+# Each runner: node scripts/count-tests.mjs runs it with a JUnit report and counts
+# individual cases (describe bodies included). Any failed case, non-zero exit, Bun
+# "error" line, Deno "failed"/ERRORS, missing summary, or a file that ran fewer
+# cases than it declares counts as a failure. Deno runs each file with
+# scripts/deno-test-preload.ts, so that a top-level throw, a timer's error or an
+# unhandled rejection fails there as it does under Bun.
+runner() { # deno|bun, extra runner arguments...
+  local name=$1; shift
+  local out=.tmp/test-$name
+  echo "== $name test"
+  local extra=()
+  for a in "$@"; do extra+=(--runner-arg "$a"); done
+  node scripts/count-tests.mjs "$name" --out "$out" ${extra[@]+"${extra[@]}"} "${test_files[@]}"
+  local counts
+  if counts=$(cat "$out/counts" 2>/dev/null) && [ -n "$counts" ]; then
+    read -r p f s <<<"$counts"
+    passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  else
+    echo "FAIL $name test: scripts/count-tests.mjs counted nothing"; failed=$((failed + 1))
+  fi
+}
+if [ ${#test_files[@]} -eq 0 ]; then
+  echo "FAIL no test files found"; failed=$((failed + 1))
 else
-  echo "bun test printed no summary"; failed=$((failed + 1))
+  runner deno
+  runner bun --timeout 30000
+  # The same files under both runners: each must run as many cases under both.
+  echo "== deno and bun ran the same cases"
+  compared=$(node scripts/count-tests.mjs --compare .tmp/test-deno .tmp/test-bun 2>&1)
+  rc=$?
+  echo "$compared"
+  n=$(grep -c '^FAIL ' <<<"$compared" || true)
+  [ "$rc" -ne 0 ] && [ "$n" -eq 0 ] && n=1
+  failed=$((failed + n))
 fi
 
 echo
-echo "$passed passed, $failed failed"
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]

@@ -6,15 +6,13 @@ import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { checkCacheOverStore, checkStoreBasics } from "./_store_suite.ts";
 import { startHarness } from "./_cache_harness.ts";
 import { checkSet } from "./_cache_calls.ts";
+import { denoKvSkip as skip, openDenoKv } from "./_deno_kv.ts";
 
-// Deno KV exists only under Deno: under Bun this suite is skipped.
-const DenoNs = (globalThis as { Deno?: typeof Deno }).Deno;
-const skip = typeof DenoNs?.openKv === "function" ? false : "Deno KV exists only under Deno";
+// Under Deno, Deno KV is required (a missing one fails); Bun cannot have it and skips by name.
 
 describe("denoKVStore() against Deno.openKv(':memory:')", () => {
   test("denoKVStore() gets, puts, overwrites and deletes", { skip }, async () => {
-    if (DenoNs === undefined) return;
-    const kv = await DenoNs.openKv(":memory:");
+    const kv = await openDenoKv();
     try {
       await checkStoreBasics(denoKVStore(kv));
     } finally {
@@ -25,8 +23,7 @@ describe("denoKVStore() against Deno.openKv(':memory:')", () => {
   test("denoKVStore() serves a token-set cache shared by two processes, with nothing in clear", {
     skip,
   }, async () => {
-    if (DenoNs === undefined) return;
-    const kv = await DenoNs.openKv(":memory:");
+    const kv = await openDenoKv();
     try {
       await checkCacheOverStore(denoKVStore(kv, { prefix: ["t"] }), async () => {
         const out: Array<[string, string]> = [];
@@ -41,8 +38,7 @@ describe("denoKVStore() against Deno.openKv(':memory:')", () => {
   });
 
   test("validateTokenSet() over Deno KV does not serve an expired entry", { skip }, async () => {
-    if (DenoNs === undefined) return;
-    const kv = await DenoNs.openKv(":memory:");
+    const kv = await openDenoKv();
     const h = await startHarness();
     try {
       const cache = new TokenSetCache({

@@ -47,12 +47,23 @@ test("new AuthLiteClient() rejects missing or invalid options: ERR_CONFIG", () =
 });
 
 test("new AuthLiteClient() never puts the secret in a configuration error", () => {
-  try {
-    new AuthLiteClient({ apiKey: "", secretKey: TEST_CREDENTIALS.secretKey });
-    assert.fail("expected ERR_CONFIG");
-  } catch (err) {
-    assertNoSecrets(err, [TEST_CREDENTIALS.secretKey]);
+  let seen = 0;
+  for (
+    const options of [
+      { apiKey: "", secretKey: TEST_CREDENTIALS.secretKey },
+      { apiKey: TEST_CREDENTIALS.apiKey, secretKey: TEST_CREDENTIALS.secretKey, timeoutMs: 0 },
+      { apiKey: TEST_CREDENTIALS.apiKey, secretKey: TEST_CREDENTIALS.secretKey, baseUrl: "x" },
+    ]
+  ) {
+    assert.throws(() => new AuthLiteClient(options), (err: unknown) => {
+      assert.ok(err instanceof AuthLiteInputError, String(err));
+      assert.equal(err.code, "ERR_CONFIG");
+      assertNoSecrets(err, [TEST_CREDENTIALS.secretKey, TEST_CREDENTIALS.apiKey]);
+      seen++;
+      return true;
+    });
   }
+  assert.equal(seen, 3);
 });
 
 test("generateUrl() without orgId: ERR_CONFIG", () => {

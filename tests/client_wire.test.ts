@@ -6,9 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import type { AuthLiteClient } from "../mod.ts";
+import type { AuthLiteClient, FetchLike } from "../mod.ts";
 import {
   fakeClient,
+  fakeFetch,
   jsonReply,
   type RecordedRequest,
   sessionClaims,
@@ -205,7 +206,22 @@ test("revokeToken() with both tokens revokes each, lowercase booleans", async ()
   );
 });
 
-test("new AuthLiteClient() sends nothing", () => {
-  const { calls } = fakeClient(upstream);
-  assert.equal(calls.length, 0);
+test("new AuthLiteClient() sends nothing", async () => {
+  // Counted when fetch is called, before any await (fakeFetch records a call only
+  // after reading its body).
+  let sent = 0;
+  const recorded = fakeFetch(upstream);
+  const fetch: FetchLike = (input, init) => {
+    sent++;
+    return recorded.fetch(input, init);
+  };
+  const { client } = fakeClient(upstream, { fetch });
+  assert.equal(sent, 0, "the constructor called fetch");
+  // Anything the constructor started in the background (after signing, say) has
+  // its turn before the client's first request: that request must be the only one.
+  assert.equal(await client.validateAccessToken("valid_access"), true);
+  assert.equal(sent, 1);
+  assert.deepEqual(recorded.calls.map((c) => c.url.pathname), [
+    "/api/user/me/auth/validate/token",
+  ]);
 });

@@ -45,6 +45,8 @@ interface Stack {
   ada: { uid: string; email: string };
   bob: { uid: string; email: string };
   advance(seconds: number): void;
+  /** Hold the next upstream request `method path` at the emulator's door until released. */
+  hold(method: string, path: string): { reached: Promise<void>; release(): void };
   newPage(): Promise<{ context: BrowserContext; page: Page }>;
   shot(page: Page, name: string): Promise<void>;
 }
@@ -80,7 +82,19 @@ async function withStack(run: (stack: Stack) => Promise<void>): Promise<void> {
   let emuHandler: (req: Request) => Response | Promise<Response> = () =>
     new Response("Starting", { status: 503 });
   let gwHandler: (req: Request) => Response | Promise<Response> = emuHandler;
-  const emuServer = await serve((req) => emuHandler(req));
+  const holds: Array<{ method: string; path: string; reached(): void; released: Promise<void> }> =
+    [];
+  const releases: Array<() => void> = [];
+  const emuServer = await serve(async (req) => {
+    const url = new URL(req.url);
+    const i = holds.findIndex((h) => h.method === req.method && h.path === url.pathname);
+    if (i >= 0) {
+      const [h] = holds.splice(i, 1);
+      h?.reached();
+      await h?.released;
+    }
+    return emuHandler(req);
+  });
   const gwServer = await serve((req) => gwHandler(req));
   const servers: TestServer[] = [gwServer, emuServer];
   try {
@@ -132,6 +146,15 @@ async function withStack(run: (stack: Stack) => Promise<void>): Promise<void> {
         offset += seconds * 1000;
         emu.advanceClock(seconds);
       },
+      hold(method, path) {
+        let reached = () => {};
+        let release = () => {};
+        const reachedP = new Promise<void>((resolve) => (reached = resolve));
+        const released = new Promise<void>((resolve) => (release = resolve));
+        holds.push({ method, path, reached, released });
+        releases.push(release);
+        return { reached: reachedP, release };
+      },
       async newPage() {
         const context = await b.newContext({ viewport: { width: 900, height: 1000 } });
         contexts.push(context);
@@ -153,6 +176,7 @@ async function withStack(run: (stack: Stack) => Promise<void>): Promise<void> {
     }
     throw err;
   } finally {
+    for (const release of releases) release();
     for (const c of contexts) await c.close();
     for (const s of servers) await s.close();
   }
@@ -233,7 +257,7 @@ test(
 );
 
 test("the page lets an admin manage roles and refuses a non-admin in words", SLOW, async () => {
-  await withStack(async ({ emu, url, ada, bob, newPage, shot }) => {
+  await withStack(async ({ emu, url, ada, bob, hold, newPage, shot }) => {
     const { page } = await newPage();
     await signIn(page, url, ada.email);
     const admin = page.getByRole("region", { name: "Roles and permissions" });
@@ -257,11 +281,14 @@ test("the page lets an admin manage roles and refuses a non-admin in words", SLO
     assert.doesNotMatch(await outage.innerText(), /[{}]/);
     assert.equal(await admin.getByRole("rowheader", { name: "editor" }).count(), 0);
 
-    // Create a role; the button shows it is working while the request runs.
-    emu.inject({ kind: "latency", latency_ms: 1000, path: "/rbac/role" });
+    // Create a role; the button shows it is working while the request runs (held
+    // upstream until the test has seen it).
+    const held = hold("POST", "/rbac/role");
     await create.click();
+    await held.reached;
     await admin.getByRole("button", { name: "Working…" }).waitFor();
     assert.equal(await admin.getByRole("button", { name: "Working…" }).isDisabled(), true);
+    held.release();
     await admin.getByRole("rowheader", { name: "editor" }).waitFor();
     await page.getByRole("status").getByText("Role “editor” created.").waitFor();
 

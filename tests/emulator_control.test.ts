@@ -29,11 +29,23 @@ type Control = (
 ) => Promise<{ status: number; body: Json }>;
 
 async function withEmulator(
-  fn: (emu: Emulator, control: Control, base: string) => Promise<void>,
+  fn: (emu: Emulator, control: Control, base: string, idle: () => Promise<void>) => Promise<void>,
   options: EmulatorOptions = { control: true },
 ): Promise<void> {
   const emu = createEmulator({ orgs: [ORG], ...options });
-  const server = await serve(emu.fetch);
+  // Requests the emulator is still handling, so that a test can wait until it is idle.
+  let handling = 0;
+  const whenIdle: Array<() => void> = [];
+  const server = await serve(async (req) => {
+    handling++;
+    try {
+      return await emu.fetch(req);
+    } finally {
+      if (--handling === 0) { for (const resolve of whenIdle.splice(0)) resolve(); }
+    }
+  });
+  const idle = (): Promise<void> =>
+    handling === 0 ? Promise.resolve() : new Promise((resolve) => whenIdle.push(resolve));
   const control: Control = async (method, path, body) => {
     const res = await fetch(`${server.url}/__emulator${path}`, {
       method,
@@ -45,7 +57,7 @@ async function withEmulator(
     return { status: res.status, body: await res.json() };
   };
   try {
-    await fn(emu, control, server.url);
+    await fn(emu, control, server.url, idle);
   } finally {
     await server.close();
   }
@@ -248,15 +260,15 @@ test("/__emulator/faults: bad-signature and alg-none hit the next signed reply o
 });
 
 test("/__emulator/faults: latency delays the answer past a client timeout", async () => {
-  await withEmulator(async (_emu, control, base) => {
+  await withEmulator(async (_emu, control, base, idle) => {
     await control("POST", "/faults", { kind: "latency", latency_ms: 400 });
     const roles = `${base}/rbac/role?org_id=org_test_1&${CREDS}`;
     await assert.rejects(fetch(roles, { signal: AbortSignal.timeout(20) }));
     const r = await fetch(roles, { signal: AbortSignal.timeout(5000) });
     assert.equal(r.status, 200, "the fault was used up");
     await r.body?.cancel();
-    // let the delayed handler finish before the server closes
-    await new Promise((resolve) => setTimeout(resolve, 450));
+    // The delayed handler finishes before the server closes.
+    await idle();
   });
 });
 

@@ -4,6 +4,7 @@ import { AuthLiteError } from "../mod.ts";
 import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
 import { configFromEnv, sessionSecretOf } from "../src/runtime/_config.ts";
 import { serve } from "./_serve.ts";
+import { openDenoKv } from "./_deno_kv.ts";
 
 const SERVICE_KEY = "runtime-service-key-0123456789";
 
@@ -70,10 +71,15 @@ test("configFromEnv() reads the optional variables", async () => {
 test("startDenoGateway() / startBunGateway() serve the gateway over HTTP", async () => {
   const emu = createEmulator();
   const upstream = await serve(emu.fetch);
+  // Under Deno, the token cache must be in Deno KV (a file this test reads back), not in memory.
+  const kvDir = g.Deno ? await g.Deno.makeTempDir() as string : undefined;
+  const kvPath = kvDir === undefined ? ":memory:" : `${kvDir}/gateway.kv`;
+  if (kvDir !== undefined) (await openDenoKv(kvPath)).close(); // fails at once without Deno KV
   const gw = await startRuntimeGateway({
     ...demoEnv(upstream.url),
     TRUSTAUTHX_WIDGET_URL: upstream.url,
     SERVICE_KEY,
+    DENO_KV_PATH: kvPath,
   });
   try {
     const health = await fetch(`${gw.url}/health`);
@@ -88,12 +94,25 @@ test("startDenoGateway() / startBunGateway() serve the gateway over HTTP", async
     assert.equal(second.status, 200);
     await second.body?.cancel();
     assert.equal(emu.requests().total, 0, "answered from the runtime's token cache");
+    if (kvDir !== undefined) {
+      const kv = await openDenoKv(kvPath);
+      try {
+        const keys: string[] = [];
+        for await (const e of kv.list({ prefix: [] })) keys.push(e.key.join("/"));
+        assert.ok(keys.length > 0, "deno.ts keeps the token set in Deno KV, not in memory");
+        for (const k of keys) assert.ok(!k.includes(s.accessToken) && !k.includes(s.refreshToken));
+      } finally {
+        kv.close();
+      }
+    }
     const login = await fetch(`${gw.url}/auth/login`, { redirect: "manual" });
     assert.equal(login.status, 302);
     assert.equal(login.headers.get("location"), `${upstream.url}/widget/login/?org_id=org_demo`);
+    await login.body?.cancel();
   } finally {
     await gw.close();
     await upstream.close();
+    if (kvDir !== undefined) await g.Deno.remove(kvDir, { recursive: true });
   }
 });
 

@@ -125,7 +125,7 @@ export type N2 = Expect<Equal<InferRequestType<ValidateTokenSet>, WrongInput>>;
 
 // The app type and the caller agree.
 export type T23 = Expect<Equal<GatewayClient, ReturnType<typeof createGatewayClient>>>;
-export type T24 = AppType extends { fetch: unknown } ? true : false;
+export type T24 = Expect<AppType extends { fetch: unknown } ? true : false>;
 
 test("createGatewayClient() calls the gateway with typed input and output", async () => {
   const fx = await startGateway();
