@@ -238,6 +238,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.once("SIGTERM", () => resolve());
   });
   await running.close();
+  console.log("authlite emulator stopped");
   return 0;
 }
 
