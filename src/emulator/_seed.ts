@@ -135,12 +135,13 @@ function parseUser(v: unknown, path: string): SeedUser {
     return r;
   });
   const user: SeedUser = { email, roles };
-  for (const k of ["uid", "name", "img"] as const) {
-    const s = k === "img" ? o[k] : str(o, k, path, false);
-    if (k === "img" && s !== undefined && typeof s !== "string") {
-      throw new SeedError(`${path}.img`, "must be a string");
-    }
-    if (typeof s === "string") user[k] = s;
+  const uid = str(o, "uid", path, false);
+  const name = str(o, "name", path, false);
+  if (uid !== undefined) user.uid = uid;
+  if (name !== undefined) user.name = name;
+  if (o.img !== undefined) {
+    if (typeof o.img !== "string") throw new SeedError(`${path}.img`, "must be a string");
+    user.img = o.img;
   }
   return user;
 }

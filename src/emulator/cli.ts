@@ -150,6 +150,15 @@ export interface StandaloneEmulator {
  * @returns the listening emulator
  * @throws {SeedError} on a bad seed file
  * @throws {ListenError} when it cannot listen (a busy port)
+ * @example
+ * ```ts
+ * import { startStandalone } from "./cli.ts";
+ * const emu = await startStandalone({ port: 0, host: "127.0.0.1", seed: undefined });
+ * const res = await fetch(`${emu.url}/__emulator/requests`);
+ * console.assert(res.status === 200);
+ * await res.body?.cancel();
+ * await emu.close();
+ * ```
  */
 export async function startStandalone(
   options: Omit<CliOptions, "help">,
@@ -195,6 +204,12 @@ const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
  * @param argv the arguments after the program's name
  * @returns the exit code: 0 after a clean stop or `--help`, 1 when it cannot start, 2 on a usage error
  * @throws never: every failure is a line and an exit code
+ * @example
+ * ```ts
+ * import process from "node:process";
+ * import { main } from "./cli.ts";
+ * process.exitCode = await main(["--help"]);
+ * ```
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const fail = (line: string, code: number): number => {
