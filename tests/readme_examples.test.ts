@@ -96,8 +96,12 @@ test("README.md has every runnable example this test knows, and no other", () =>
   assert.deepEqual([...examples().keys()].sort(), Object.keys(expected).sort());
 });
 
-test("README.md's tour is examples/tour.ts, which deno fmt leaves as it is", async () => {
+test("README.md's tour is examples/tour.ts, its seed examples/seed.json, and deno fmt leaves them as they are", async () => {
   assert.equal(examples().get("tour"), readFileSync(`${root}examples/tour.ts`, "utf8").trimEnd());
+  assert.equal(
+    /<!-- seed: standalone -->\n```json\n([\s\S]*?)\n```/.exec(readme)?.[1],
+    readFileSync(`${root}examples/seed.json`, "utf8").trimEnd(),
+  );
   const code = await new Promise<number>((resolve) => {
     execFile(deno, ["fmt", "--check", "examples/"], { cwd: root }, (err) => {
       resolve(err === null ? 0 : typeof err.code === "number" ? err.code : 1);
