@@ -272,3 +272,22 @@ for (const runner of Object.keys(RUNNERS)) {
     }
   });
 }
+
+test("bin/authlite-emulator.mjs without dist/ says to build or run the source, in one line", async () => {
+  mkdirSync(`${tmp}/unbuilt/bin`, { recursive: true });
+  copyFileSync(`${root}bin/authlite-emulator.mjs`, `${tmp}/unbuilt/bin/authlite-emulator.mjs`);
+  const r = await new Promise<Finished>((resolve) => {
+    execFile(
+      "node",
+      [`${tmp}/unbuilt/bin/authlite-emulator.mjs`, "--help"],
+      (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
+      },
+    );
+  });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^authlite-emulator: dist\/ is not built: [^\n]*src\/emulator\/cli\.ts\n$/,
+  );
+});
