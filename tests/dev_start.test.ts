@@ -134,6 +134,9 @@ test("npm start with partial credentials or a bad variable prints one line and e
       "(set them as environment variables or Worker secrets)\n",
   );
   assert.doesNotMatch(partial.stderr, /key_only/);
+  const port = await runDevToEnd({ PORT: "eighty" });
+  assert.equal(port.code, 1);
+  assert.equal(port.stderr, "Invalid PORT: eighty (a port from 0 to 65535)\n");
   const ttl = await runDevToEnd({ DEMO_TOKEN_TTL_SECONDS: "soon" });
   assert.equal(ttl.code, 1);
   assert.equal(
