@@ -347,11 +347,48 @@ describe("emulator API", () => {
     }, { orgs: [ORG, other] });
   });
 
+  test("GET /rbac/role has no X-EDGE, so the official Python connector's reload ends", async () => {
+    // The connector (trustauthx, module authlite) keeps `count` of roles; on a reply whose
+    // X-EDGE differs it reloads with GET /rbac/role and sets `count` only after that reload
+    // returns. Its reload goes through the same reply hook, so an X-EDGE on the list itself
+    // re-enters the reload until Python's RecursionError. This models that logic exactly.
+    await withEmulator(async (_emu, call) => {
+      let count = 0;
+      let depth = 0;
+      let maxDepth = 0;
+      const onReply = async (r: Reply): Promise<void> => {
+        const edge = r.headers.get("X-EDGE");
+        if (edge !== null && Number(edge) !== count) await reload();
+      };
+      const reload = async (): Promise<void> => {
+        depth++;
+        maxDepth = Math.max(maxDepth, depth);
+        if (depth > 50) throw new Error("RecursionError: maximum recursion depth exceeded");
+        const list = await call("GET", "/rbac/role");
+        await onReply(list);
+        count = (list.body as unknown[]).length;
+        depth--;
+      };
+      await reload();
+      // A role change: its reply says X-EDGE: 1, the stored count is 0, so it reloads once.
+      const added = await call("POST", "/rbac/role", {}, {
+        org_id: ORG.orgId,
+        name: "editor",
+        permissions: [{ doc: "write" }],
+      });
+      assert.equal(added.headers.get("X-EDGE"), "1");
+      await onReply(added);
+      assert.equal(count, 1);
+      assert.equal(maxDepth, 1);
+    });
+  });
+
   test("/rbac/role and /rbac/permission create, list, change and delete roles", async () => {
     await withEmulator(async (_emu, call) => {
       const empty = await call("GET", "/rbac/role");
       assert.deepEqual(empty.body, []);
-      assert.equal(empty.headers.get("X-EDGE"), "0");
+      // The role list carries no X-EDGE (see the next test); every other reply does.
+      assert.equal(empty.headers.get("X-EDGE"), null);
       const add = await call("POST", "/rbac/role", {}, {
         org_id: ORG.orgId,
         name: "editor",
@@ -608,7 +645,11 @@ describe("emulator against the official Python connector's requests", () => {
         const expected = v.operation.includes("bad_access") ? 401 : 200;
         assert.equal(res.status, expected, `${v.operation}: ${text}`);
         assert.doesNotThrow(() => JSON.parse(text), v.operation);
-        assert.match(res.headers.get("X-EDGE") ?? "", /^\d+$/, v.operation);
+        if (v.method === "GET" && v.path === "/rbac/role") {
+          assert.equal(res.headers.get("X-EDGE"), null, v.operation);
+        } else {
+          assert.match(res.headers.get("X-EDGE") ?? "", /^\d+$/, v.operation);
+        }
       }
       const roles = await (await fetch(
         `${base}/rbac/role?org_id=org_test_1&api_key=key_test_1&signed_key=${SIGNED_KEY}`,

@@ -45,6 +45,8 @@ interface RouteOptions {
   signed?: boolean;
   /** An `/rbac` route: `org_id` must match the API key's organisation. */
   rbac?: boolean;
+  /** Send `X-EDGE` on the reply (default `true`). */
+  edge?: boolean;
 }
 
 /**
@@ -75,7 +77,7 @@ export function registerApi(app: Hono, state: State, routes: Routes): void {
           return signJwt(claims, secret);
         };
         const value = await handler({ c, org, sign });
-        return json(200, value, org);
+        return json(200, value, opts.edge === false ? undefined : org);
       } catch (err) {
         return errorReply(err, org);
       }
@@ -162,7 +164,11 @@ export function registerApi(app: Hono, state: State, routes: Routes): void {
     return true;
   });
 
-  route("GET", "/rbac/role", { rbac: true }, ({ org }) => org.listRoles());
+  // No `X-EDGE` on the role list itself: the official Python connector reloads its role
+  // cache on an `X-EDGE` that differs from its stored count and stores the new count only
+  // after the reload returns, so an `X-EDGE` on the reload's own reply recurses until
+  // RecursionError. The list is the count anyway.
+  route("GET", "/rbac/role", { rbac: true, edge: false }, ({ org }) => org.listRoles());
 
   route("POST", "/rbac/role", { rbac: true }, async ({ c, org }) => {
     const body = await jsonBody(c);

@@ -254,3 +254,32 @@ export async function gatewayFromConfig(
   });
   return { client, app };
 }
+
+/** Whether `err` is a listen error for a port already in use (Deno, Bun or node:net). */
+function isAddrInUse(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const e = err as { name?: unknown; code?: unknown };
+  return e.name === "AddrInUse" || e.code === "EADDRINUSE";
+}
+
+/**
+ * The one line to print when a runtime entry cannot start: the configuration
+ * error's message, or which port variable to change for a busy port.
+ *
+ * @param err what starting threw
+ * @param env the environment (for the port's value)
+ * @param portVariable the variable that sets the port (default `PORT`)
+ * @returns the line, or `undefined` for an error that is not a start error (a bug: let it throw)
+ */
+export function startErrorLine(
+  err: unknown,
+  env: Readonly<Record<string, unknown>>,
+  portVariable = "PORT",
+): string | undefined {
+  if (err instanceof AuthLiteInputError && err.code === "ERR_CONFIG") return err.message;
+  if (isAddrInUse(err)) {
+    const port = typeof env[portVariable] === "string" ? env[portVariable] : "8787";
+    return `Port ${port} is in use (${portVariable}): stop what holds it, or set ${portVariable} to a free port`;
+  }
+  return undefined;
+}

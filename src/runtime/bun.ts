@@ -6,8 +6,9 @@
  *
  * @module
  */
+import process from "node:process";
 import { type KVStore, memoryStore, redisStore } from "../cache/mod.ts";
-import { configFromEnv, gatewayFromConfig } from "./_config.ts";
+import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 
 // The few Bun APIs used here, typed locally: bun-types would change global
 // types for every other file of a `deno check`.
@@ -73,6 +74,12 @@ export async function startBunGateway(
 }
 
 if (import.meta.main) {
-  const gw = await startBunGateway(Bun.env);
+  // A configuration mistake or a busy port: one line, no stack.
+  const gw = await startBunGateway(Bun.env).catch((err) => {
+    const line = startErrorLine(err, Bun.env);
+    if (line === undefined) throw err;
+    console.error(line);
+    process.exit(1);
+  });
   console.log(`authlite gateway on ${gw.url} (docs: ${gw.url}/docs)`);
 }

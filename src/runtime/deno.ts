@@ -8,7 +8,7 @@
  * @module
  */
 import { denoKVStore, type KVStore, memoryStore } from "../cache/mod.ts";
-import { configFromEnv, gatewayFromConfig } from "./_config.ts";
+import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 
 /** A running Deno server. */
 export interface DenoGateway {
@@ -60,6 +60,13 @@ export async function startDenoGateway(env: Record<string, string>): Promise<Den
 }
 
 if (import.meta.main) {
-  const gw = await startDenoGateway(Deno.env.toObject());
+  const env = Deno.env.toObject();
+  // A configuration mistake or a busy port: one line, no stack.
+  const gw = await startDenoGateway(env).catch((err) => {
+    const line = startErrorLine(err, env);
+    if (line === undefined) throw err;
+    console.error(line);
+    Deno.exit(1);
+  });
   console.log(`authlite gateway on ${gw.url} (docs: ${gw.url}/docs)`);
 }
