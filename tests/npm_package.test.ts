@@ -388,6 +388,13 @@ test(
         app,
         "npm install <tarball>",
       );
+      const installed = join(app, "node_modules", "authlite");
+      const tsPaths = files.filter((p) => p.endsWith(".d.ts")).filter((p) =>
+        /(?:from|import)\s*\(?\s*["']\.{1,2}\/[^"']*\.ts["']/.test(
+          readFileSync(join(installed, p), "utf8"),
+        )
+      );
+      assert.deepEqual(tsPaths, [], "relative .ts import paths left in .d.ts files");
       writeFileSync(join(app, "imports.mjs"), IMPORTS);
       writeFileSync(join(app, "emulator_http.mjs"), EMULATOR_HTTP);
       writeFileSync(join(app, "readme.mjs"), readmeExample());
