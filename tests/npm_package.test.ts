@@ -403,6 +403,15 @@ test(
         subs.includes("./hono") ? CONSUMER + CONSUMER_HONO : CONSUMER,
       );
       writeFileSync(join(app, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
+      const bundler = {
+        ...TSCONFIG.compilerOptions,
+        module: "esnext",
+        moduleResolution: "bundler",
+      };
+      writeFileSync(
+        join(app, "tsconfig.bundler.json"),
+        JSON.stringify({ ...TSCONFIG, compilerOptions: bundler }, null, 2),
+      );
 
       // 3. Every subpath, the emulator over HTTP and the README example: on Node 20 (the
       //    machine's) and Node 22, and on Deno and Bun loading the same installed package.
@@ -456,13 +465,13 @@ test(
       assert.ok(major(versions[0]) >= 20, `the machine's Node is ${versions[0]}`);
       assert.equal(major(versions[1]), Number(NODE22), `Node ${NODE22} is ${versions[1]}`);
 
-      // 4. A strict TypeScript consumer, resolving the types through the exports map.
-      await ok(
-        join(root, "node_modules", "typescript", "bin", "tsc"),
-        ["-p", "."],
-        app,
-        "tsc (consumer)",
-      );
+      // 4. A strict TypeScript consumer, resolving the types through the exports map, as
+      //    Node resolves them (nodenext) and as bundlers do (bundler).
+      const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+      await Promise.all([
+        ok(tsc, ["-p", "tsconfig.json"], app, "tsc (consumer, nodenext)"),
+        ok(tsc, ["-p", "tsconfig.bundler.json"], app, "tsc (consumer, bundler)"),
+      ]);
 
       // 5. ./rpc bundled for a browser: small, and no server code in it.
       const bundle = await build({
