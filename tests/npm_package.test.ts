@@ -253,6 +253,10 @@ export async function call(): Promise<boolean | string> {
   }
   return "other";
 }
+export async function me(): Promise<string | null> {
+  const res = await gateway.auth.me.$get();
+  return res.status === 200 ? (await res.json()).user.email : null;
+}
 // @ts-expect-error: the route takes an accessToken
 gateway.rpc.validateTokenSet.$post({ json: { token: "a" } });
 
