@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { InferRequestType, InferResponseType } from "hono/client";
-import { type AppType, createGatewayClient, type GatewayClient } from "../src/gateway/mod.ts";
+import type { AppType } from "../src/gateway/mod.ts";
+import { createGatewayClient, type GatewayClient } from "../src/rpc/mod.ts";
 import { SERVICE_KEY, startGateway } from "./_gateway_fixture.ts";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true

@@ -1,7 +1,7 @@
 // The architecture, read from the imports: every arrow points down
-// (runtime → gateway → hono → client → cache → errors), the emulator stands
-// apart, inner files never import the package entry, and a folder is entered
-// through its mod.ts.
+// (runtime → ui → rpc → gateway → hono → client → cache → errors), the emulator
+// stands apart, inner files never import the package entry, a folder is entered
+// through its mod.ts, and the frontend caller (rpc) holds no server code.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Layers from the bottom up; a file may import its own layer or a lower one. */
-const LAYERS = ["errors", "cache", "client", "hono", "gateway", "runtime"] as const;
+const LAYERS = ["errors", "cache", "client", "hono", "gateway", "rpc", "runtime"] as const;
 
 function layerOf(file: string): string | undefined {
   const rel = relative(root, file).split("\\").join("/");
@@ -80,7 +80,7 @@ test("no file under src/ imports the package entry", () => {
   assert.deepEqual(bad, []);
 });
 
-test("every import points down the layers (runtime → gateway → hono → client → cache → errors)", () => {
+test("every import points down the layers (runtime → ui → rpc → gateway → hono → client → cache → errors)", () => {
   const bad: string[] = [];
   let checked = 0;
   for (const { from, to } of edges()) {
@@ -140,5 +140,22 @@ test("the demo frontend (web/) uses only the package's public entries", () => {
     }
   }
   assert.ok(checked > 5, `only ${checked} imports checked`);
+  assert.deepEqual(bad, []);
+});
+
+test("the typed caller (src/rpc/) imports only types of ours, and no package but hono/client", () => {
+  const bad: string[] = [];
+  let checked = 0;
+  for (const file of walk(join(root, "src", "rpc"))) {
+    const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+    const re = /(?:^|\n)\s*(import|export)(\s+type)?\b[^"'`;]*?from\s*["']([^"']+)["']/g;
+    for (let m = re.exec(code); m !== null; m = re.exec(code)) {
+      checked++;
+      const [, , typeOnly, spec] = m;
+      if (typeOnly !== undefined) continue;
+      if (spec !== "hono/client") bad.push(`${rel(file)}: ${m[0].trim()}`);
+    }
+  }
+  assert.ok(checked >= 3, `only ${checked} imports read in src/rpc/`);
   assert.deepEqual(bad, []);
 });

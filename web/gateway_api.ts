@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createGatewayClient, type GatewayClientOptions } from "../src/gateway/client.ts";
+import { createGatewayClient, type GatewayClientOptions } from "../src/rpc/mod.ts";
 import { attempt, readMe, readRole, readRoles, type UiApi } from "./api.ts";
 
 const done = (): true => true;

@@ -2,16 +2,36 @@
  * The authlite gateway: a Hono app (`@hono/zod-openapi`) that wraps the
  * TrustAuthX client as browser session routes, typed RPC routes and admin
  * routes, with an OpenAPI document. Serve it on Cloudflare Workers, Deno or
- * Bun (see `src/runtime/`); call it from TypeScript with
- * {@linkcode createGatewayClient}.
+ * Bun (see `src/runtime/`); call it from TypeScript with `createGatewayClient`
+ * of the `./rpc` entry, typed by {@linkcode AppType}.
  *
  * @module
  */
 export { createGateway } from "./app.ts";
 export type { AppType, GatewayApp, GatewayOptions } from "./app.ts";
-export type { ErrorReply, GatewaySchema } from "./schema_types.ts";
-export { createGatewayClient } from "./client.ts";
-export type { GatewayClient, GatewayClientOptions } from "./client.ts";
+export type {
+  AssignmentRequest,
+  BodyErrors,
+  Endpoint,
+  ErrorReply,
+  Errors,
+  Fail,
+  GatewaySchema,
+  IssueReply,
+  MeReply,
+  NoInput,
+  Ok,
+  PermissionsRequest,
+  ReAuthReply,
+  Redirect,
+  RoleAssignmentReply,
+  RoleIdsRequest,
+  RolePermissionsReply,
+  RoleReply,
+  Rpc,
+  UserDataReply,
+  UserReply,
+} from "./schema_types.ts";
 export { GatewayError } from "./errors.ts";
 export type { GatewayErrorBody, GatewayErrorCode, GatewayIssue } from "./errors.ts";
 export type { RateLimitOptions } from "./_rate_limit.ts";

@@ -1,11 +1,13 @@
 /**
- * A typed caller of the gateway, built on `hono/client`: every route, its
- * input and each of its replies (200 and the errors) are typed from the app
- * itself.
+ * A typed caller of the gateway for frontends and other services, built on
+ * `hono/client`: every route, its input and each of its replies (200 and the
+ * errors) are typed from the gateway app itself. It carries no server code:
+ * it imports only the gateway's types, so a browser bundle holds `hono/client`
+ * and this file.
  *
  * @example Call an RPC route from another service
  * ```ts ignore
- * import { createGatewayClient } from "@authlite/authlite/client";
+ * import { createGatewayClient } from "@authlite/authlite/rpc";
  *
  * const gateway = createGatewayClient("https://auth.example.com", {
  *   credential: "the service key",
@@ -23,10 +25,10 @@
  * @module
  */
 import { hc } from "hono/client";
-import type { AppType } from "./app.ts";
+import type { AppType } from "../gateway/mod.ts";
 
-export type { AppType, GatewayApp } from "./app.ts";
 export type {
+  AppType,
   AssignmentRequest,
   BodyErrors,
   Endpoint,
@@ -48,7 +50,7 @@ export type {
   Rpc,
   UserDataReply,
   UserReply,
-} from "./schema_types.ts";
+} from "../gateway/mod.ts";
 
 /** The typed caller: `client.rpc.getUser.$post({json})`, `client.auth.me.$get()`, ... */
 export type GatewayClient = ReturnType<typeof hc<AppType>>;
