@@ -27,7 +27,7 @@ step() { # name, command...: a check that counts as one test
 # Type-check in separate programs: the Workers types (worker.ts, Miniflare)
 # redeclare globals such as Response, so they must not share a program with the rest.
 isolated=(src/runtime/worker.ts tests/cache_workerd.test.ts tests/workerd_gateway.test.ts)
-main_files=$(git ls-files --cached --others --exclude-standard 'mod.ts' 'src/*.ts' 'tests/*.ts' 'bench/*.ts' |
+main_files=$(git ls-files --cached --others --exclude-standard 'mod.ts' 'src/*.ts' 'tests/*.ts' 'bench/*.ts' 'web/*.ts' 'examples/*.ts' 'scripts/*.ts' |
   grep -v -x -F "$(printf '%s\n' "${isolated[@]}")")
 # shellcheck disable=SC2086
 step "deno check (core)" deno check $main_files
@@ -37,7 +37,7 @@ done
 step "deno lint" deno lint
 step "deno fmt --check" deno fmt --check
 step "deno publish --dry-run" deno publish --dry-run --allow-dirty
-step "deno doc --lint mod.ts" deno doc --lint mod.ts
+step "deno doc --lint (every public entry of deno.json)" node scripts/doc-lint.mjs
 # Wrangler itself needs Node 22; Bun runs it here. Builds the Worker as a deploy would.
 step "wrangler deploy --dry-run (the Worker builds)" env WRANGLER_SEND_METRICS=false \
   bun node_modules/wrangler/bin/wrangler.js deploy --dry-run --outdir .tmp/wrangler-out

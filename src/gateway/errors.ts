@@ -48,6 +48,8 @@ export class GatewayError extends Error {
   readonly headers: Readonly<Record<string, string>>;
 
   /**
+   * An error the gateway answers with `status` and `{error: {code, message}}`.
+   *
    * @param status the HTTP status
    * @param code the code of the body
    * @param message a sentence with no secret

@@ -29,6 +29,8 @@ export type {
   RolePermissionsReply,
   RoleReply,
   Rpc,
+  RpcSchema,
+  SessionAndAdminSchema,
   UserDataReply,
   UserReply,
 } from "./schema_types.ts";
@@ -37,11 +39,4 @@ export type { GatewayErrorBody, GatewayErrorCode, GatewayIssue } from "./errors.
 export type { RateLimitOptions } from "./_rate_limit.ts";
 export type { SessionCookieOptions } from "./_session.ts";
 export { operationNames } from "./operations.ts";
-export type {
-  AssignmentRequest,
-  OperationName,
-  OperationPath,
-  PermissionsRequest,
-  RoleIdsRequest,
-  RpcOperations,
-} from "./operations.ts";
+export type { OperationName, OperationPath, RpcOperations } from "./operations.ts";
