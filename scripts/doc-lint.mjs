@@ -6,7 +6,7 @@
 // through only for the names below, and only while the package really exports
 // that name (read from its .d.ts files), so a type of ours can never hide here.
 import { spawnSync } from "node:child_process";
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** Type names exported by a dependency → the package that exports them. */
@@ -25,7 +25,9 @@ const THIRD_PARTY = {
 function exportedBy(pkg, name) {
   const dir = join("node_modules", pkg, "dist");
   const stack = [dir];
-  const re = new RegExp(`export (?:declare )?(?:type |interface |class |const |function |abstract class )${name}\\b|export \\{[^}]*\\b${name}\\b[^}]*\\}`);
+  const re = new RegExp(
+    `export (?:declare )?(?:type |interface |class |const |function |abstract class )${name}\\b|export \\{[^}]*\\b${name}\\b[^}]*\\}`,
+  );
   while (stack.length) {
     const d = stack.pop();
     for (const f of readdirSync(d)) {

@@ -8,7 +8,7 @@
 import { SignJWT } from "jose";
 import type { TokenPair, TokenSetUpstream } from "../src/cache/types.ts";
 
-/** Upstream paths, as CONTRACT.md §1 names them. */
+/** Upstream paths, as docs/wire-protocol.md §5 names them. */
 export const VALIDATE_PATH = "/api/user/me/auth/validate/token";
 /** The refresh endpoint. */
 export const REFRESH_PATH = "/api/user/me/access/token/";

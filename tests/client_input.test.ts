@@ -134,6 +134,10 @@ test("user and token operations with empty or missing arguments: ERR_BAD_INPUT, 
     () => client.generateEditUserUrl("", "https://app.test/"),
     () => client.generateEditUserUrl("acc", ""),
     () => client.generateEditUserUrl("acc", "not a url"),
+    // TrustAuthX sends the browser to this URL with a code: never a script or a file.
+    () => client.generateEditUserUrl("acc", "javascript:alert(document.cookie)"),
+    () => client.generateEditUserUrl("acc", "data:text/html,<script>x</script>"),
+    () => client.generateEditUserUrl("acc", "file:///etc/passwd"),
   ];
   for (const op of ops) await rejectsWith(op(), "ERR_BAD_INPUT");
   assert.equal(calls.length, 0);

@@ -2,8 +2,8 @@
 // real HTTP. The SDK has no option for its origins: it calls the global `fetch` with
 // `https://api.trustauthx.com/...` hard-coded, so each test swaps the global `fetch` for one
 // that sends those requests to the emulator (and puts the original back). Every operation it
-// implements correctly works against the emulator; what it implements wrongly (CONTRACT.md
-// §3) is pinned down below with what it does, so a change in either side shows here.
+// implements correctly works against the emulator; what it implements wrongly (the README,
+// "What differs from the official connectors") is pinned down below with what it does, so a change in either side shows here.
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { AuthLiteClient as OfficialClient } from "trustauthx";
@@ -154,7 +154,7 @@ describe("the official TypeScript SDK against the emulator", () => {
   });
 });
 
-describe("the official TypeScript SDK's faults (CONTRACT.md §3), as it shows them", () => {
+describe("the official TypeScript SDK's faults (see the README, "What differs from the official connectors"), as it shows them", () => {
   test("getUser() decodes the signed reply without verifying it: a forged reply is accepted", async () => {
     emu.seedUser({ email: "ada@example.com" });
     for (const kind of ["bad-signature", "alg-none"] as const) {

@@ -23,8 +23,13 @@ export async function editUserUrl(
 ): Promise<string> {
   requireText(accessToken, "accessToken");
   requireText(redirectUrl, "redirectUrl");
-  if (!URL.canParse(redirectUrl)) {
-    throw new AuthLiteInputError("ERR_BAD_INPUT", "Invalid argument: redirectUrl must be a URL");
+  // TrustAuthX sends the browser there with a code: only a web page may take it.
+  const protocol = URL.canParse(redirectUrl) ? new URL(redirectUrl).protocol : "";
+  if (protocol !== "https:" && protocol !== "http:") {
+    throw new AuthLiteInputError(
+      "ERR_BAD_INPUT",
+      "Invalid argument: redirectUrl must be an http or https URL",
+    );
   }
   const signedKey = await ctx.signedKey.get();
   const url = new URL(ctx.options.baseUrl.href);

@@ -1,5 +1,5 @@
 /**
- * The emulated TrustAuthX API (CONTRACT.md §1): users, tokens and roles, with
+ * The emulated TrustAuthX API (docs/wire-protocol.md §5): users, tokens and roles, with
  * credentials checked on every call, `X-EDGE` on every authenticated reply and the
  * fault queue applied before each call.
  *

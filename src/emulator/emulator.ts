@@ -1,5 +1,5 @@
 /**
- * {@linkcode createEmulator}: a local TrustAuthX (the API of CONTRACT.md §1, its login
+ * {@linkcode createEmulator}: a local TrustAuthX (the API of docs/wire-protocol.md §5, its login
  * widget, its settings page) as a Hono app, with an optional control surface for tests.
  *
  * @module
