@@ -112,6 +112,9 @@ function readProfile(value: unknown): CurrentUser | undefined {
   };
 }
 
+/** Verified profile cookies kept in process, at most (then the map starts again). */
+const VERIFIED_MAX = 10_000;
+
 // The signature covers the access token too: a profile cookie is good only
 // next to the access token it was issued with.
 function signed(payload: string, access: string): Uint8Array<ArrayBuffer> {
@@ -123,6 +126,7 @@ export class SessionCookies {
   // Synchronous: Web Crypto costs tens of microseconds a call on some
   // runtimes, and every request with a session checks this signature.
   #mac: HmacSha256 | undefined;
+  #verified = new Map<string, CurrentUser>();
   #prefix: string;
   #attributes: CookieOptions;
 
@@ -201,6 +205,25 @@ export class SessionCookies {
     if (this.#mac === undefined) return undefined;
     const raw = getCookie(c, `${this.#prefix}profile`);
     if (raw === undefined) return undefined;
+    // A cookie is verified once per distinct value next to its access token;
+    // the result is kept in process (the process holds both anyway), frozen.
+    const key = `${access}\n${raw}`;
+    const seen = this.#verified.get(key);
+    if (seen !== undefined) return seen;
+    const user = this.#verify(raw, access);
+    if (user !== undefined) {
+      if (this.#verified.size >= VERIFIED_MAX) this.#verified.clear();
+      this.#verified.set(
+        key,
+        Object.freeze({ ...user, roles: Object.freeze([...user.roles]) }) as CurrentUser,
+      );
+      return this.#verified.get(key);
+    }
+    return undefined;
+  }
+
+  #verify(raw: string, access: string): CurrentUser | undefined {
+    if (this.#mac === undefined) return undefined;
     const [payload, signature, extra] = raw.split(".");
     if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
     const sig = unb64url(signature);
