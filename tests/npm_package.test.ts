@@ -365,9 +365,14 @@ test(
         .map((p) => p.replace(/^package\//, ""));
       assert.deepEqual(listed.sort(), [...files].sort(), "npm pack --json lists the tarball");
       const stray = files.filter((p) =>
-        !/^dist\/.+\.(js|d\.ts)$/.test(p) && !["package.json", "README.md", "LICENSE"].includes(p)
+        !/^dist\/.+\.(js|d\.ts)$/.test(p) &&
+        !["package.json", "README.md", "LICENSE", "bin/authlite-emulator.mjs"].includes(p)
       );
-      assert.deepEqual(stray, [], "only dist/*.js, dist/*.d.ts, package.json, README, LICENSE");
+      assert.deepEqual(
+        stray,
+        [],
+        "only dist/*.js, dist/*.d.ts, the emulator's bin, package.json, README, LICENSE",
+      );
       for (const dir of ["tests/", "bench/", "scripts/", "docs/", "src/", "dist/src/runtime/"]) {
         assert.ok(!files.some((p) => p.startsWith(dir)), `the tarball holds ${dir}`);
       }
@@ -465,6 +470,14 @@ test(
           assert.deepEqual(hono, { me: 200, anonymous: 401, editor: 200, reader: 403 }, label);
         }
       }
+      // The standalone emulator's bin, as npx runs it, on the machine's Node.
+      const help = await ok(
+        "node",
+        [join(app, "node_modules", ".bin", "authlite-emulator"), "--help"],
+        app,
+        "authlite-emulator --help",
+      );
+      assert.match(help, /--seed/);
       const major = (v: string | undefined) => Number(/^v(\d+)\./.exec(v ?? "")?.[1]);
       assert.ok(major(versions[0]) >= 20, `the machine's Node is ${versions[0]}`);
       assert.equal(major(versions[1]), Number(NODE22), `Node ${NODE22} is ${versions[1]}`);
