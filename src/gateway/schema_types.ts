@@ -7,6 +7,7 @@
  * @module
  */
 import type { JSONParsed } from "hono/utils/types";
+import type { ErrorBody, ErrorIssue } from "../hono/mod.ts";
 import type {
   ReAuthResult,
   Role,
@@ -25,27 +26,10 @@ import type {
 export type { AssignmentRequest, PermissionsRequest, RoleIdsRequest } from "./operations.ts";
 
 /** One schema failure of a request, as the 400 reply lists it. */
-export interface IssueReply {
-  /** Where in the input (e.g. `["json", "uid"]`). */
-  path: (string | number)[];
-  /** What is wrong. */
-  message: string;
-  /** The validator's issue code. */
-  code: string;
-}
+export type IssueReply = ErrorIssue;
 
-/** The body of every error reply. */
-export interface ErrorReply {
-  /** The failure. */
-  error: {
-    /** A stable code (`ERR_...`). */
-    code: string;
-    /** A sentence with no secret and no token. */
-    message: string;
-    /** The schema failures of the request (400 only). */
-    issues?: IssueReply[] | undefined;
-  };
-}
+/** The body of every error reply, as the typed caller reads it (`code` a string). */
+export type ErrorReply = ErrorBody<string>;
 
 /** A role, as the gateway answers it (the client's {@linkcode Role} in JSON). */
 export type RoleReply = JSONParsed<Role>;

@@ -30,16 +30,21 @@ export interface ErrorIssue {
   code: string;
 }
 
-/** The body of every error that the middleware and the gateway answer. */
-export interface ErrorBody {
+/**
+ * The body of every error that the middleware and the gateway answer: the one
+ * declaration of it. `C` is the type of the code: {@linkcode ErrorCode} where
+ * it is produced; `string` where it is read (the gateway's typed caller), since
+ * a newer gateway may answer a code this one does not know.
+ */
+export interface ErrorBody<C extends string = ErrorCode> {
   /** The failure. */
   error: {
     /** A stable code; switch on it. */
-    code: ErrorCode;
+    code: C;
     /** A sentence for people, with no secret and no token. */
     message: string;
     /** The schema failures of the request, for a 400. */
-    issues?: ErrorIssue[];
+    issues?: ErrorIssue[] | undefined;
   };
 }
 
