@@ -158,6 +158,27 @@ test("authlite() with the gateway's cookies: 200 and the user, with no upstream 
   }
 });
 
+test("authlite(): a client that keeps an old profile cookie costs one upstream read per role TTL, not one per request", async () => {
+  const fx = await start();
+  try {
+    fx.emu.seedUser({ email: "cy@example.com", name: "Cy" });
+    const jar = await signIn(fx, "cy@example.com");
+    const old = jar.header();
+    // Past the role TTL (30 s), the roles in the cookie are re-read once; a client
+    // that never stores the re-set cookie (a script, an SSR fetch) sends the old one.
+    fx.advance(31);
+    fx.emu.resetRequests();
+    for (let i = 0; i < 5; i++) {
+      const res = await get(fx, "/me", { cookie: old });
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).user.email, "cy@example.com");
+    }
+    assert.equal(fx.emu.requests().byPath["/api/user/me/data"], 1, "one re-read for five requests");
+  } finally {
+    await fx.close();
+  }
+});
+
 test("authlite() with Authorization: Bearer: 200; the user is read once, then cached", async () => {
   const fx = await start();
   try {

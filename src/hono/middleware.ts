@@ -201,7 +201,15 @@ export function authlite(options: AuthLiteOptions): MiddlewareHandler<AuthLiteEn
     }
     const refreshed = !check.state;
     // After a refresh the user (roles included) is read again from upstream.
-    const known = refreshed ? undefined : cookies.profile(c, access) ?? memo.get(access);
+    // The fresher of the signed cookie and what this process read last: a
+    // client that does not keep the cookie re-set after a re-read (a script,
+    // a fan-out of requests in flight) must not cost an upstream read each time.
+    const fromCookie = refreshed ? undefined : cookies.profile(c, access);
+    const fromMemo = refreshed ? undefined : memo.get(access);
+    const known = fromMemo !== undefined &&
+        (fromCookie === undefined || fromMemo.readAt > fromCookie.readAt)
+      ? fromMemo
+      : fromCookie;
     let user: CurrentUser;
     try {
       user = await client.roles.currentUser(check.access, known);
