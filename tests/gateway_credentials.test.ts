@@ -2,7 +2,7 @@
 // must answer exactly what the grammar `Bearer[ \t]+(\S+)[ \t]*` (any case) does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bearerOf } from "../src/gateway/_credentials.ts";
+import { bearerOf, CredentialSet, timingSafeEqualText } from "../src/gateway/_credentials.ts";
 
 const grammar = (h: string | undefined) =>
   h === undefined ? undefined : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(h)?.[1];
@@ -59,4 +59,27 @@ test("bearerOf() answers as the Bearer grammar on 20 000 random headers", () => 
     for (let j = 0; j < parts; j++) h += alphabet[rand(alphabet.length)];
     assert.equal(bearerOf(h), grammar(h), JSON.stringify(h));
   }
+});
+
+test("CredentialSet.matches() takes exactly the accepted credentials", () => {
+  const set = new CredentialSet(["service-key-0123456789", "next-key-é-0123456789"]);
+  assert.equal(set.matches("service-key-0123456789"), true);
+  assert.equal(set.matches("next-key-é-0123456789"), true);
+  for (
+    const wrong of [
+      "",
+      "service-key-012345678",
+      "service-key-01234567890",
+      "service-key-0123456788",
+      "Service-key-0123456789",
+      "next-key-e-0123456789",
+      "service-key-0123456789service-key-0123456789",
+    ]
+  ) {
+    assert.equal(set.matches(wrong), false, wrong);
+  }
+  assert.equal(new CredentialSet([]).matches(""), false);
+  assert.equal(timingSafeEqualText("abc", "abc"), true);
+  assert.equal(timingSafeEqualText("abc", "abd"), false);
+  assert.equal(timingSafeEqualText("abc", ""), false);
 });

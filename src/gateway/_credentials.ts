@@ -8,15 +8,13 @@
  * @module
  */
 
-const encoder = new TextEncoder();
-
 /** Checks a presented credential against a set of accepted ones. */
 export class CredentialSet {
-  #accepted: Uint8Array[];
+  #accepted: string[];
 
   /** @param accepted the accepted credentials (several during a rotation) */
   constructor(accepted: readonly string[]) {
-    this.#accepted = accepted.map((a) => encoder.encode(a));
+    this.#accepted = [...accepted];
   }
 
   /** Whether no credential is configured (every check fails). */
@@ -31,9 +29,11 @@ export class CredentialSet {
    * @returns `true` when it matches one of them
    */
   matches(presented: string): boolean {
-    const candidate = encoder.encode(presented);
+    // UTF-16 code units, compared as the bytes are below: no encoding per request.
     let found = false;
-    for (const accepted of this.#accepted) found = timingSafeEqual(accepted, candidate) || found;
+    for (const accepted of this.#accepted) {
+      found = timingSafeEqualText(accepted, presented) || found;
+    }
     return found;
   }
 }
@@ -52,6 +52,22 @@ export function timingSafeEqual(secret: Uint8Array, candidate: Uint8Array): bool
   for (let i = 0; i < secret.length; i++) {
     // `i % n` keeps the read in bounds without branching on the candidate.
     diff |= (secret[i] ?? 0) ^ (n === 0 ? 0 : candidate[i % n] ?? 0);
+  }
+  return diff === 0;
+}
+
+/**
+ * {@linkcode timingSafeEqual} over the UTF-16 code units of two strings.
+ *
+ * @param secret the accepted value
+ * @param candidate what was presented
+ * @returns whether they are equal
+ */
+export function timingSafeEqualText(secret: string, candidate: string): boolean {
+  let diff = secret.length ^ candidate.length;
+  const n = candidate.length;
+  for (let i = 0; i < secret.length; i++) {
+    diff |= secret.charCodeAt(i) ^ (n === 0 ? 0 : candidate.charCodeAt(i % n));
   }
   return diff === 0;
 }
