@@ -159,7 +159,9 @@ async function main(): Promise<void> {
   // Until the driver closes our standard input; then report the upstream calls.
   const stdin = g.Deno ? g.Deno.stdin.readable : g.Bun.stdin.stream();
   for await (const _ of stdin) { /* the driver sends nothing */ }
-  console.log(JSON.stringify({ upstreamCalls: emu.requests().total }));
+  console.log(
+    JSON.stringify({ upstreamCalls: emu.requests().total, byPath: emu.requests().byPath }),
+  );
   await Promise.all(
     [gw, bareServer, cachedServer, validatedServer, upstream].map((x) => x.close()),
   );

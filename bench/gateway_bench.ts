@@ -90,10 +90,15 @@ async function start(runtime: string): Promise<Server> {
   return { runtime: info.runtime, variants: info.variants, child, lines };
 }
 
-async function stop(server: Server): Promise<number> {
+async function stop(server: Server): Promise<string> {
   server.child.stdin?.end();
   const last = await server.lines.next();
-  return last.done ? NaN : (JSON.parse(last.value) as { upstreamCalls: number }).upstreamCalls;
+  if (last.done) return "?";
+  const { upstreamCalls, byPath } = JSON.parse(last.value) as {
+    upstreamCalls: number;
+    byPath: Record<string, number>;
+  };
+  return `${upstreamCalls} ${JSON.stringify(byPath)}`;
 }
 
 const median = (values: number[]): number => {

@@ -43,34 +43,55 @@ function base64Cores(secret: string): string[] {
   return out;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/**
+ * `text` with every occurrence of `needle` replaced, in any letter case. No
+ * regular expression: a needle of any length (a token is input) is searched
+ * as text, never compiled.
+ */
+function redactAll(text: string, needle: string): string {
+  const lowerNeedle = needle.toLowerCase();
+  let lower = text.toLowerCase();
+  // Letter case that changes a string's length (rare Unicode): search as given.
+  const folded = lower.length === text.length && lowerNeedle.length === needle.length;
+  const haystack = () => (folded ? lower : text);
+  const wanted = folded ? lowerNeedle : needle;
+  let out = text;
+  let at = haystack().indexOf(wanted);
+  while (at !== -1) {
+    out = out.slice(0, at) + REDACTED + out.slice(at + needle.length);
+    lower = out.toLowerCase();
+    at = haystack().indexOf(wanted, at + REDACTED.length);
+  }
+  return out;
 }
 
 /**
  * Replace every secret of `secrets` (in any letter case, URL-encoded, as a
  * JSON string, in base64 or base64url at any alignment), every JWT-looking
  * string, every query string and every value of a field named like a secret
- * in `text`.
+ * in `text`. It never throws: if anything goes wrong, nothing of `text` is kept.
  */
 export function scrub(text: string, secrets: readonly string[]): string {
-  const values = new Set<string>();
-  for (const secret of secrets) {
-    if (secret.length < 3) continue;
-    values.add(secret);
-    values.add(encodeURIComponent(secret));
-    values.add(JSON.stringify(secret).slice(1, -1));
-    if (secret.length >= 6) { for (const core of base64Cores(secret)) values.add(core); }
+  try {
+    const values = new Set<string>();
+    for (const secret of secrets) {
+      if (secret.length < 3) continue;
+      values.add(secret);
+      values.add(encodeURIComponent(secret));
+      values.add(JSON.stringify(secret).slice(1, -1));
+      if (secret.length >= 6) { for (const core of base64Cores(secret)) values.add(core); }
+    }
+    let out = text;
+    for (const value of [...values].sort((a, b) => b.length - a.length)) {
+      out = redactAll(out, value);
+    }
+    return out
+      .replace(JWT, REDACTED)
+      .replace(QUERY, "")
+      .replace(SENSITIVE_FIELD, (_match, name: string) => `${name}${REDACTED}`);
+  } catch {
+    return REDACTED;
   }
-  let out = text;
-  if (values.size > 0) {
-    const pattern = [...values].sort((a, b) => b.length - a.length).map(escapeRegExp).join("|");
-    out = out.replace(new RegExp(pattern, "gi"), REDACTED);
-  }
-  return out
-    .replace(JWT, REDACTED)
-    .replace(QUERY, "")
-    .replace(SENSITIVE_FIELD, (_match, name: string) => `${name}${REDACTED}`);
 }
 
 /** A short, single-line, scrubbed excerpt of a reply body. */

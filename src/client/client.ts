@@ -235,10 +235,22 @@ export class AuthLiteClient {
       return revoked;
     } finally {
       // Even after a partial failure: a cached "valid" must not outlive a revoke.
-      await this.#cache?.forget(
-        [accessToken, refreshToken].filter((t): t is string => t !== undefined),
-        { all: revokeAllTokens, confirmed: revoked },
-      );
+      const cache = this.#cache;
+      if (cache !== undefined && revokeAllTokens) {
+        // Upstream revoked every token of the user of the one token it was sent
+        // (the access token when both are given): only that user is signed out
+        // everywhere. The other token proves nothing (it may be anyone's, or forged).
+        const sent = accessToken ?? (refreshToken as string);
+        await cache.forget([sent], { all: true, confirmed: revoked });
+        if (accessToken !== undefined && refreshToken !== undefined) {
+          await cache.forget([refreshToken]);
+        }
+      } else if (cache !== undefined) {
+        await cache.forget(
+          [accessToken, refreshToken].filter((t): t is string => t !== undefined),
+          { confirmed: revoked },
+        );
+      }
     }
   }
 
@@ -296,7 +308,7 @@ export class AuthLiteClient {
         add: requireIdList(rolIds, "rolIds"),
         remove: [],
         options,
-      }));
+      }), options);
   }
 
   /**
@@ -321,7 +333,7 @@ export class AuthLiteClient {
         add: [],
         remove: requireIdList(rolIds, "rolIds"),
         options,
-      }));
+      }), options);
   }
 
   /**
@@ -352,6 +364,7 @@ export class AuthLiteClient {
     return await this.#assign(
       uid,
       () => assignRoles(this.#ctx, { operation: "updateRole", uid, add, remove, options }),
+      options,
     );
   }
 
@@ -360,10 +373,25 @@ export class AuthLiteClient {
    * store (also after a failure that may have reached upstream), so every
    * instance reads them again.
    */
-  async #assign(uid: string, run: () => Promise<RoleAssignment>): Promise<RoleAssignment> {
+  async #assign(
+    uid: string,
+    run: () => Promise<RoleAssignment>,
+    options?: RoleAssignmentOptions,
+  ): Promise<RoleAssignment> {
     let sent = true;
     try {
-      return await run();
+      const result = await run();
+      if (result.signedOff && options?.accessToken !== undefined) {
+        // The sign-off revoked every session of the user upstream (the tokens
+        // given are theirs: the upstream checked): the cache must not serve them.
+        await this.#cache?.forget(
+          [options.accessToken, options.refreshToken].filter((t): t is string =>
+            typeof t === "string"
+          ),
+          { all: true, confirmed: true },
+        );
+      }
+      return result;
     } catch (err) {
       if (err instanceof AuthLiteInputError) sent = false;
       throw err;
