@@ -48,6 +48,21 @@ const encoder = new TextEncoder();
 const TIMEOUT: unique symbol = Symbol("timeout");
 const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_USERS = 10_000;
+/** How many times a mark is written at once before retrying in the background. */
+const WRITE_ATTEMPTS = 3;
+/** How long a failed mark is retried in the background, at most (ms). */
+const RETRY_UNTIL_MS = 32_000;
+
+/** Let the process exit with this timer pending (Deno, Node, Bun); a no-op elsewhere. */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  const t = timer as unknown as { unref?: () => void } | number;
+  if (typeof t === "object" && typeof t.unref === "function") {
+    t.unref();
+    return;
+  }
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof t === "number") deno?.unrefTimer?.(t);
+}
 
 function randomId(): string {
   return b64url(crypto.getRandomValues(new Uint8Array(12)));
@@ -141,7 +156,9 @@ export class RoleMarks {
   async bumpGeneration(): Promise<void> {
     const value = randomId();
     this.#generation = { value, at: this.#now() };
-    await this.#call((s) => s.put(this.#key("gen"), value, { ttlSeconds: GENERATION_TTL_SECONDS }));
+    await this.#write((s) =>
+      s.put(this.#key("gen"), value, { ttlSeconds: GENERATION_TTL_SECONDS })
+    );
   }
 
   /**
@@ -176,7 +193,7 @@ export class RoleMarks {
   async markUser(uid: string): Promise<void> {
     const now = this.#now();
     this.#remember(uid, { value: now, at: now });
-    await this.#call((s) => s.put(this.#userKey(uid), String(now), { ttlSeconds: this.#markTtl }));
+    await this.#write((s) => s.put(this.#userKey(uid), String(now), { ttlSeconds: this.#markTtl }));
   }
 
   #remember(uid: string, seen: Seen<number>): void {
@@ -194,6 +211,28 @@ export class RoleMarks {
 
   #userKey(uid: string): string {
     return this.#key(`u:${b64url(this.#mac.sign(uid))}`);
+  }
+
+  /**
+   * A write that other instances must see (a demotion, a role change): tried
+   * up to three times, like a revoke, since a lost one keeps old rights alive
+   * elsewhere for the role TTL.
+   */
+  async #write(op: (store: KVStore) => Promise<void>): Promise<void> {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      if ((await this.#call(op)).ok) return;
+    }
+    // Still failing: keep trying in the background for a while (the store may
+    // be back in a moment), without holding the caller or the process.
+    let delay = 250;
+    const retry = () => {
+      void this.#call(op).then((result) => {
+        if (result.ok || delay > RETRY_UNTIL_MS) return;
+        delay *= 2;
+        unref(setTimeout(retry, delay));
+      });
+    };
+    unref(setTimeout(retry, delay));
   }
 
   async #call<T>(

@@ -315,6 +315,8 @@ export class TokenSetCache implements TokenSetCacheLike {
   #flights = new SingleFlight();
   /** Tokens revoked by this process: never cached again here, store entries refused. */
   #tombstones: Lru<true>;
+  /** Tombstones of every forget(), known valid or not: they only guard writes racing it. */
+  #provisional: Lru<true>;
   /** Watermarks this process set (user key → revoked-before, ms), in case the store lost them. */
   #watermarks: Lru<number>;
   #stats: TokenSetCacheStats = {
@@ -363,6 +365,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     this.#onError = options.onError;
     this.#local = store instanceof MemoryStore;
     this.#tombstones = new Lru(10_000, this.#now);
+    this.#provisional = new Lru(10_000, this.#now);
     this.#watermarks = new Lru(10_000, this.#now);
     const layer = options.memoryLayer ?? {};
     if (layer === false) {
@@ -468,19 +471,24 @@ export class TokenSetCache implements TokenSetCacheLike {
     const given = tokens.filter((t): t is string => typeof t === "string" && t !== "");
     let known = options.confirmed === true;
     for (const token of given) {
-      this.#tombstones.set(token, true, now + lifetime);
+      // At once, before any await: a validation racing this revoke loses.
+      this.#provisional.set(token, true, now + lifetime);
       if (this.#layerDelete(token)) known = true;
       this.#flights.drop(`a:${token}`);
     }
+    // Only a token that was valid (or whose revoke the upstream confirmed)
+    // earns a kept tombstone, in process and in the store: a stream of bogus
+    // logouts can neither write entries for anybody nor push out the
+    // tombstone of a real revoke (they only churn the provisional ones).
+    if (known) { for (const token of given) this.#tombstones.set(token, true, now + lifetime); }
     const keys = await this.#derive();
     const macs = given.map((t) => mac(keys.mac, t));
     if (!known) {
-      // Only a token that was valid earns a tombstone in the store: a bogus
-      // logout cannot write entries for anybody.
       const found = await Promise.all(
         macs.map((m) => this.#read(keys, this.#key("at", m), "at", "rf")),
       );
       known = found.some((e) => e?.t === "at");
+      if (known) { for (const token of given) this.#tombstones.set(token, true, now + lifetime); }
     }
     const work: Promise<void>[] = [];
     for (const m of macs) {
@@ -511,6 +519,11 @@ export class TokenSetCache implements TokenSetCacheLike {
       }
     }
     await Promise.all(work);
+  }
+
+  /** Whether a forget() of this token is remembered in process (kept or provisional). */
+  #revoked(token: string): boolean {
+    return this.#tombstones.get(token) !== undefined || this.#provisional.get(token) !== undefined;
   }
 
   #key(kind: Kind | "cl", m: string): string {
@@ -564,7 +577,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     accessToken: string,
     m: string,
   ): Promise<ValidEntry | "refreshed" | null> {
-    if (this.#tombstones.get(accessToken) !== undefined) {
+    if (this.#revoked(accessToken)) {
       this.#stats.misses++;
       return null;
     }
@@ -584,7 +597,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     if (
       stone !== null || (mark !== null && entry.v < mark.w) ||
       (localMark !== undefined && entry.v < localMark) ||
-      this.#tombstones.get(accessToken) !== undefined
+      this.#revoked(accessToken)
     ) {
       this.#stats.revokedRefusals++;
       this.#stats.misses++;
@@ -609,7 +622,7 @@ export class TokenSetCache implements TokenSetCacheLike {
     if (x - now < 1000) return;
     const u = claims.sub === null ? null : userKey(keys, claims.sub);
     const revoked = (): boolean => {
-      if (this.#tombstones.get(accessToken) !== undefined) return true;
+      if (this.#revoked(accessToken)) return true;
       const mark = u === null ? undefined : this.#watermarks.get(u);
       return mark !== undefined && sentAt < mark;
     };

@@ -17,8 +17,19 @@ export function requireText(value: unknown, name: string): string {
     );
   }
   if (value.trim() === "") throw new AuthLiteInputError("ERR_BAD_INPUT", `Empty argument: ${name}`);
+  if (value.length > MAX_TEXT_LENGTH) {
+    // A token, a code or an id this long is no good; sent upstream in a query
+    // string it would only fail there (and cost an upstream call).
+    throw new AuthLiteInputError(
+      "ERR_BAD_INPUT",
+      `Invalid argument: ${name} is longer than ${MAX_TEXT_LENGTH} characters`,
+    );
+  }
   return value;
 }
+
+/** The longest token, code or id the client takes. */
+export const MAX_TEXT_LENGTH = 8192;
 
 /** `undefined`, or a non-empty string. */
 export function optionalText(value: unknown, name: string): string | undefined {

@@ -33,10 +33,32 @@ export interface RateLimitOptions {
 
 function defaultKey(c: Context): string {
   const remote = (c.env as { remoteAddr?: unknown } | undefined)?.remoteAddr;
-  if (typeof remote === "string" && remote !== "") return remote;
+  if (typeof remote === "string" && remote !== "") return clientOf(remote);
   const cf = c.req.header("cf-connecting-ip");
-  if (cf) return cf;
+  if (cf) return clientOf(cf);
   return "shared";
+}
+
+/**
+ * The client an address stands for: an IPv4 address itself, an IPv6 address
+ * by its /64 (one host holds a whole /64 and may rotate through it; an
+ * IPv4-mapped IPv6 address is its IPv4 address).
+ *
+ * @param address the peer's address
+ * @returns the key to count it under
+ */
+export function clientOf(address: string): string {
+  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  if (!bare.includes(":")) return bare;
+  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped?.[1] !== undefined) return mapped[1];
+  const [head = "", tail] = bare.toLowerCase().split("::", 2);
+  const left = head === "" ? [] : head.split(":");
+  const right = tail === undefined || tail === "" ? [] : tail.split(":");
+  const groups = tail === undefined
+    ? left
+    : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
 /**

@@ -98,7 +98,8 @@ function sessionOf(user: CurrentUser): Session {
 /** Whether an error means "these credentials are no good" rather than an outage. */
 function isRejection(err: unknown): err is AuthLiteError {
   if (!(err instanceof AuthLiteError)) return false;
-  if (err.code === "ERR_INVALID_TOKEN_SET") return true;
+  // A malformed token (empty, too long) is no session either.
+  if (err.code === "ERR_INVALID_TOKEN_SET" || err.code === "ERR_BAD_INPUT") return true;
   return err instanceof AuthLiteHttpError && (err.status === 401 || err.status === 403);
 }
 
@@ -313,6 +314,15 @@ export function getAuthLite(c: Context): AuthLiteState | null {
 }
 
 function unauthorized(state: AuthLiteState, withBearer: boolean): AuthLiteHonoError {
+  if (state.error !== null && state.error.code === "ERR_BAD_INPUT") {
+    // A malformed token (empty, too long): no session, not a bad request of the caller's.
+    return new AuthLiteHonoError(
+      401,
+      "ERR_UNAUTHORIZED",
+      "Not signed in: the session's token is malformed",
+      withBearer ? UNAUTHORIZED_HEADERS : {},
+    );
+  }
   if (state.error !== null) {
     const err = AuthLiteHonoError.of(state.error);
     return new AuthLiteHonoError(
