@@ -179,6 +179,26 @@ test("authlite(): a client that keeps an old profile cookie costs one upstream r
   }
 });
 
+test("authlite(): requests of one session in flight when its roles expire share one upstream read", async () => {
+  const fx = await start();
+  try {
+    fx.emu.seedUser({ email: "dee@example.com", name: "Dee" });
+    const jar = await signIn(fx, "dee@example.com");
+    fx.advance(31);
+    fx.emu.resetRequests();
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, () => get(fx, "/me", { cookie: jar.header() })),
+    );
+    for (const res of replies) {
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    assert.equal(fx.emu.requests().byPath["/api/user/me/data"], 1, "one read for 20 requests");
+  } finally {
+    await fx.close();
+  }
+});
+
 test("authlite() with Authorization: Bearer: 200; the user is read once, then cached", async () => {
   const fx = await start();
   try {

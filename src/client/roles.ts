@@ -140,6 +140,7 @@ export function createRoles(
   settings: RolesSettings,
 ): Roles & { observeEdge(h: string | null): void } {
   const { marks, ttlMs } = settings;
+  const reading = new Map<string, Promise<CurrentUser>>();
   const now = ctx.options.now;
   const cache = new RoleCache(() => fetchRoles("query"), {
     ttlMs,
@@ -266,16 +267,28 @@ export function createRoles(
           if (known.readAt > changedAt + MARK_MARGIN_MS) return known;
         }
       }
-      const readAt = now();
-      const data = await getUserData(ctx, accessToken);
-      return {
-        uid: data.uid,
-        email: data.email,
-        name: data.name,
-        img: data.img,
-        roles: rolesOfClaims(data.claims),
-        readAt,
-      };
+      // Requests of one session in flight together (a page that fans out, the
+      // moment its roles expire) share one upstream read.
+      const pending = reading.get(accessToken);
+      if (pending !== undefined) return await pending;
+      const read = (async (): Promise<CurrentUser> => {
+        const readAt = now();
+        const data = await getUserData(ctx, accessToken);
+        return {
+          uid: data.uid,
+          email: data.email,
+          name: data.name,
+          img: data.img,
+          roles: rolesOfClaims(data.claims),
+          readAt,
+        };
+      })();
+      reading.set(accessToken, read);
+      try {
+        return await read;
+      } finally {
+        reading.delete(accessToken);
+      }
     },
   };
 }
