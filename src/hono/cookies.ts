@@ -112,6 +112,22 @@ function readProfile(value: unknown): CurrentUser | undefined {
   };
 }
 
+const parsed = new WeakMap<Request, Record<string, string>>();
+
+/**
+ * The request's cookies, parsed once per request (a session reads three of
+ * them, and each `getCookie(c, name)` parses the whole header again).
+ */
+function requestCookies(c: Context): Record<string, string> {
+  const request = c.req.raw;
+  let jar = parsed.get(request);
+  if (jar === undefined) {
+    jar = getCookie(c);
+    parsed.set(request, jar);
+  }
+  return jar;
+}
+
 /** Verified profile cookies kept in process, at most (then the map starts again). */
 const VERIFIED_MAX = 10_000;
 
@@ -153,8 +169,8 @@ export class SessionCookies {
    */
   tokens(c: Context): { access: string | undefined; refresh: string | undefined } {
     return {
-      access: getCookie(c, `${this.#prefix}access`) || undefined,
-      refresh: getCookie(c, `${this.#prefix}refresh`) || undefined,
+      access: requestCookies(c)[`${this.#prefix}access`] || undefined,
+      refresh: requestCookies(c)[`${this.#prefix}refresh`] || undefined,
     };
   }
 
@@ -177,7 +193,7 @@ export class SessionCookies {
     if (refresh !== null) setCookie(c, `${this.#prefix}refresh`, refresh, this.#attributes);
     if (this.#mac === undefined) {
       // A profile cookie bound to the old access token is of no use any more.
-      if (getCookie(c, `${this.#prefix}profile`) !== undefined) this.#delete(c, "profile");
+      if (requestCookies(c)[`${this.#prefix}profile`] !== undefined) this.#delete(c, "profile");
       return;
     }
     const readAt = "readAt" in profile ? profile.readAt : Date.now();
@@ -203,7 +219,7 @@ export class SessionCookies {
    */
   profile(c: Context, access: string): CurrentUser | undefined {
     if (this.#mac === undefined) return undefined;
-    const raw = getCookie(c, `${this.#prefix}profile`);
+    const raw = requestCookies(c)[`${this.#prefix}profile`];
     if (raw === undefined) return undefined;
     // A cookie is verified once per distinct value next to its access token;
     // the result is kept in process (the process holds both anyway), frozen.
