@@ -28,6 +28,7 @@ const { Miniflare } = (await import(MINIFLARE)) as {
 };
 
 const SERVICE_KEY = "workerd-service-key-0123456789";
+const ADMIN_KEY = "workerd-admin-key-0123456789";
 const REFRESH_PATH = "/api/user/me/access/token/";
 
 async function bundleWorker(): Promise<string> {
@@ -65,6 +66,7 @@ async function startGateways(upstream: string): Promise<{
       TRUSTAUTHX_BASE_URL: upstream,
       TRUSTAUTHX_WIDGET_URL: upstream,
       SERVICE_KEY,
+      ADMIN_KEY,
     },
     durableObjects: {
       AUTH_STORE: { className: "AuthLiteStoreObject", scriptName: "gateway-a" },
@@ -286,5 +288,60 @@ test("worker.ts without AUTH_STORE and TOKEN_CACHE answers 500 naming both", asy
     assert.ok(!text.includes(DEMO_ORG.secretKey));
   } finally {
     await mf.dispose();
+  }
+});
+
+test("worker.ts with AUTH_STORE: an admin demoted through one isolate is refused on the other within 2 s, and cannot give the role back", async () => {
+  const emu = createEmulator();
+  const upstream = await serve(emu.fetch);
+  const { mf, a, b } = await startGateways(upstream.url);
+  try {
+    const admins = emu.seedRole({ name: "admins", permissions: [{ admin: "true" }] });
+    const user = emu.seedUser({ email: "root@example.com", roles: [admins.rol_id] });
+    const jar = await signIn(a, emu.mintCode({ email: "root@example.com" }));
+    const cookie = cookieOf(jar);
+    const admin = async (w: MfWorker, init: RequestInit = {}, path = "/admin/roles") => {
+      const res = await w.fetch(`http://gateway.test${path}`, {
+        ...init,
+        headers: { cookie, ...(init.headers as Record<string, string> | undefined) },
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    assert.equal(await admin(a), 200);
+    assert.equal(await admin(b), 200);
+
+    // Demoted through isolate A's admin route.
+    const taken = await a.fetch(`http://gateway.test/admin/users/${user.uid}/roles`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ remove: [admins.rol_id] }),
+    });
+    assert.equal(taken.status, 200);
+    await taken.arrayBuffer();
+    const since = performance.now();
+
+    // Refused on B within 2 s, with the cookies of before (the old signed roles).
+    let last = await admin(b);
+    while (last !== 403 && performance.now() - since < 2000) {
+      await new Promise((r) => setTimeout(r, 50));
+      last = await admin(b);
+    }
+    assert.equal(last, 403, "the demoted admin is refused on the other isolate");
+    assert.equal(await admin(a), 403);
+
+    // The old roles are good for nothing: not even to give the role back.
+    for (const w of [a, b]) {
+      const back = await admin(w, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ add: [admins.rol_id] }),
+      }, `/admin/users/${user.uid}/roles`);
+      assert.equal(back, 403);
+    }
+    assert.deepEqual(emu.seedUser({ email: "root@example.com" }).roles, []);
+  } finally {
+    await mf.dispose();
+    await upstream.close();
   }
 });
