@@ -330,13 +330,11 @@ test("worker.ts with AUTH_STORE: an admin demoted through one isolate is refused
     assert.equal(last, 403, "the demoted admin is refused on the other isolate");
     assert.equal(await admin(a), 403);
 
-    // The old roles are good for nothing: not even to give the role back.
+    // The old roles are good for nothing: not even to give the role back. (No body:
+    // the guard answers before the body is read, and Miniflare's proxy under Bun
+    // resets a connection whose request body was left unread.)
     for (const w of [a, b]) {
-      const back = await admin(w, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ add: [admins.rol_id] }),
-      }, `/admin/users/${user.uid}/roles`);
+      const back = await admin(w, { method: "POST" }, `/admin/users/${user.uid}/roles`);
       assert.equal(back, 403);
     }
     assert.deepEqual(emu.seedUser({ email: "root@example.com" }).roles, []);
