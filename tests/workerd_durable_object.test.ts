@@ -10,7 +10,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as esbuild from "esbuild";
+import { bundleWorker } from "./_workerd.ts";
 import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
 import { serve } from "./_serve.ts";
 
@@ -30,22 +30,6 @@ const { Miniflare } = (await import(MINIFLARE)) as {
 const SERVICE_KEY = "workerd-service-key-0123456789";
 const ADMIN_KEY = "workerd-admin-key-0123456789";
 const REFRESH_PATH = "/api/user/me/access/token/";
-
-async function bundleWorker(): Promise<string> {
-  const result = await esbuild.build({
-    entryPoints: [new URL("../src/runtime/worker.ts", import.meta.url).pathname],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    external: ["cloudflare:workers"],
-    write: false,
-    logLevel: "silent",
-  });
-  const out = result.outputFiles[0];
-  if (out === undefined) throw new Error("esbuild produced no output");
-  return out.text;
-}
 
 /** Two gateway Workers in front of `upstream`, sharing the AUTH_STORE objects of the first. */
 async function startGateways(upstream: string): Promise<{
