@@ -8,6 +8,7 @@ import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
 import { signApiKey } from "../mod.ts";
 import { ADMIN_KEY, SERVICE_KEY, SESSION_SECRET, startGateway } from "./_gateway_fixture.ts";
 import { serve } from "./_serve.ts";
+import { EMULATOR_API_ROUTES } from "./_emulator_routes.ts";
 
 /** A small deterministic generator, so that a failure can be replayed. */
 function random(seed: number): () => number {
@@ -232,19 +233,8 @@ test("fuzz: every emulator route, hostile input, over a real socket: no 5xx, sti
   const server = await serve(emu.fetch);
   const next = random(11);
   try {
-    const routes: Array<[string, string]> = [
-      ["GET", "/api/user/me/widget/re-auth/token"],
-      ["GET", "/api/user/me/auth/data"],
-      ["GET", "/api/user/me/data"],
-      ["GET", "/api/user/me/access/token/"],
-      ["GET", "/api/user/me/auth/validate/token"],
-      ["DELETE", "/api/user/me/token/"],
-      ["GET", "/rbac/role"],
-      ["POST", "/rbac/role"],
-      ["DELETE", "/rbac/role"],
-      ["POST", "/rbac/permission"],
-      ["DELETE", "/rbac/permission"],
-      ["POST", "/rbac/assign/permission"],
+    const routes: Array<readonly [string, string]> = [
+      ...EMULATOR_API_ROUTES,
       ["GET", "/widget/login/"],
       ["POST", "/widget/login/"],
       ["GET", "/api/user/me/settings/"],

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
 import { ADMIN_KEY, SERVICE_KEY, startGateway } from "./_gateway_fixture.ts";
+import { EMULATOR_API_ROUTES } from "./_emulator_routes.ts";
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -38,19 +39,8 @@ function garbageValue(next: () => number): string {
 test("every emulator route answers garbage with a 4xx JSON detail, never a 500", async () => {
   const emu = createEmulator({ control: true });
   const next = random(7);
-  const routes: Array<[string, string]> = [
-    ["GET", "/api/user/me/widget/re-auth/token"],
-    ["GET", "/api/user/me/auth/data"],
-    ["GET", "/api/user/me/data"],
-    ["GET", "/api/user/me/access/token/"],
-    ["GET", "/api/user/me/auth/validate/token"],
-    ["DELETE", "/api/user/me/token/"],
-    ["GET", "/rbac/role"],
-    ["POST", "/rbac/role"],
-    ["DELETE", "/rbac/role"],
-    ["POST", "/rbac/permission"],
-    ["DELETE", "/rbac/permission"],
-    ["POST", "/rbac/assign/permission"],
+  const routes: Array<readonly [string, string]> = [
+    ...EMULATOR_API_ROUTES,
     ["PUT", "/rbac/role"],
     ["GET", "/no/such/route"],
     ["POST", "/__emulator/users"],
