@@ -70,14 +70,17 @@ export type {
 } from "./src/client/mod.ts";
 
 export {
+  AuthLiteCredentialsError,
   AuthLiteError,
   AuthLiteHttpError,
   AuthLiteInputError,
   AuthLiteNetworkError,
   AuthLiteReplyError,
   AuthLiteTokenSetError,
+  AuthLiteUnavailableError,
 } from "./src/errors.ts";
-export type { AuthLiteErrorCode, AuthLiteErrorOptions } from "./src/errors.ts";
+export type { AuthLiteErrorCode, AuthLiteErrorOptions, CredentialName } from "./src/errors.ts";
+export type { AuthLiteEvent, AuthLiteObserver } from "./src/_events.ts";
 
 export {
   AuthLiteStoreObject,

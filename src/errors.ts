@@ -14,7 +14,9 @@ export type AuthLiteErrorCode =
   | "ERR_BAD_SIGNATURE"
   | "ERR_BAD_INPUT"
   | "ERR_CONFIG"
-  | "ERR_INVALID_TOKEN_SET";
+  | "ERR_INVALID_TOKEN_SET"
+  | "ERR_CREDENTIALS"
+  | "ERR_UNAVAILABLE";
 
 /** Options shared by the constructors of every {@linkcode AuthLiteError}. */
 export interface AuthLiteErrorOptions {
@@ -215,5 +217,86 @@ export class AuthLiteTokenSetError extends AuthLiteError {
    */
   constructor(message: string, options?: AuthLiteErrorOptions) {
     super("ERR_INVALID_TOKEN_SET", message, options);
+  }
+}
+
+/** Which of the organisation's own values TrustAuthX rejected, where its reply says so. */
+export type CredentialName = "apiKey" | "secretKey" | "orgId" | "unknown";
+
+/**
+ * TrustAuthX rejected the organisation's own credentials (`code` is
+ * `ERR_CREDENTIALS`): a deployment fault, never a user's. It is never
+ * answered as `false` and never as "log in again".
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteCredentialsError } from "./errors.ts";
+ * const err = new AuthLiteCredentialsError("secretKey", "/api/user/me/data");
+ * console.assert(err.code === "ERR_CREDENTIALS" && err.credential === "secretKey");
+ * ```
+ */
+export class AuthLiteCredentialsError extends AuthLiteError {
+  /** The value to fix, where the reply names it. */
+  readonly credential: CredentialName;
+  /** The endpoint path (never its query string). */
+  readonly endpoint: string;
+
+  /**
+   * Create an {@linkcode AuthLiteCredentialsError}.
+   *
+   * @param credential which value was rejected, or `unknown`
+   * @param endpoint the path of the endpoint, without query
+   * @param options the cause, if any
+   */
+  constructor(credential: CredentialName, endpoint: string, options?: AuthLiteErrorOptions) {
+    super(
+      "ERR_CREDENTIALS",
+      `TrustAuthX rejected the organisation's credentials${
+        credential === "unknown" ? "" : ` (check ${credential})`
+      }: ${endpoint}`,
+      options,
+    );
+    this.credential = credential;
+    this.endpoint = endpoint;
+  }
+}
+
+/**
+ * The answer cannot be decided now (`code` is `ERR_UNAVAILABLE`): the
+ * upstream throttles (429) or is down, a circuit breaker is open, the
+ * bounded queue of upstream calls is full, or the store cannot grant a
+ * refresh claim. Nothing is decided about the user's session: try again
+ * after `retryAfterSeconds`. The gateway answers 503 with `Retry-After`.
+ *
+ * @example
+ * ```ts
+ * import { AuthLiteUnavailableError } from "./errors.ts";
+ * const err = new AuthLiteUnavailableError("upstream", "Circuit open", 5);
+ * console.assert(err.code === "ERR_UNAVAILABLE" && err.retryAfterSeconds === 5);
+ * ```
+ */
+export class AuthLiteUnavailableError extends AuthLiteError {
+  /** What could not answer. */
+  readonly dependency: "upstream" | "store" | "capacity";
+  /** When to try again, in whole seconds (at least 1). */
+  readonly retryAfterSeconds: number;
+
+  /**
+   * Create an {@linkcode AuthLiteUnavailableError}.
+   *
+   * @param dependency what could not answer
+   * @param detail why, with no token
+   * @param retryAfterSeconds when to try again (rounded up, at least 1)
+   * @param options the cause, if any
+   */
+  constructor(
+    dependency: "upstream" | "store" | "capacity",
+    detail: string,
+    retryAfterSeconds: number,
+    options?: AuthLiteErrorOptions,
+  ) {
+    super("ERR_UNAVAILABLE", `Unavailable, try again later: ${dependency}: ${detail}`, options);
+    this.dependency = dependency;
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }

@@ -67,7 +67,7 @@ export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[
 }
 
 /** The statuses of the error replies of {@linkcode replyOfError}. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 429 | 500 | 502;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 429 | 500 | 502 | 503;
 
 const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
 
@@ -107,10 +107,15 @@ export function replyOfError(
     case "ERR_BAD_SIGNATURE":
       return { status: 502, body };
     case "ERR_CONFIG":
+    case "ERR_CREDENTIALS":
       return {
         status: 500,
         body: errorBody(err.code, "The server is misconfigured: see its logs or settings"),
       };
+    case "ERR_UNAVAILABLE":
+      // Nothing is decided about the session: the caller tries again (the
+      // gateway and the middleware add Retry-After from the error).
+      return { status: 503, body };
   }
 }
 
