@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TokenCheck, TokenPair } from "../cache/mod.ts";
+import type { TokenCheck, TokenPair } from "../_types.ts";
 
 export type { TokenCheck, TokenPair };
 
