@@ -223,7 +223,9 @@ export function resolveOptions(options: AuthLiteClientOptions): ResolvedOptions 
     throw configError("Invalid option: maxUpstreamInFlight must be positive");
   }
   const breaker = options.breaker;
-  if (breaker !== undefined && breaker !== false && (typeof breaker !== "object" || breaker === null)) {
+  if (
+    breaker !== undefined && breaker !== false && (typeof breaker !== "object" || breaker === null)
+  ) {
     throw configError("Invalid option: breaker must be an object or false");
   }
   const failures = breaker === false ? 1 : nonNegativeNumber(

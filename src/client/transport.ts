@@ -204,12 +204,10 @@ export class Transport {
     const t0 = performance.now();
     let outcome: number | "network" | "timeout" | "rejected-open" = "network";
     try {
-      const reply = breaker === undefined
-        ? await this.#once(url, request)
-        : await breaker.run(
-          () => this.#once(url, request),
-          ({ status: s }) => s === 408 || s === 429 || s >= 500,
-        );
+      const reply = breaker === undefined ? await this.#once(url, request) : await breaker.run(
+        () => this.#once(url, request),
+        ({ status: s }) => s === 408 || s === 429 || s >= 500,
+      );
       outcome = reply.status;
       return reply;
     } catch (err) {
