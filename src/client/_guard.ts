@@ -144,8 +144,9 @@ export class TokenSetGuard {
       flight = { promise, interest };
       this.#pending.set(key, flight);
     }
-    const leave = flight.interest.join(signal);
-    return flight.promise.finally(leave);
+    const { interest } = flight;
+    interest.join(signal);
+    return flight.promise.finally(() => interest.leave(signal));
   }
 
   #tokenKey(access: string): string {

@@ -20,49 +20,57 @@ import { AuthLiteUnavailableError } from "../errors.ts";
  */
 export class Interest {
   #unsignalled = 0;
-  #signals = new Map<AbortSignal, number>();
-  #watchers = new Set<() => void>();
-  #onAbort = (): void => {
-    if (!this.gone) return;
-    for (const watcher of [...this.#watchers]) watcher();
-  };
+  #signals: Map<AbortSignal, number> | null = null;
+  #watchers: Set<() => void> | null = null;
+  #onAbort: (() => void) | null = null;
 
   /** Whether every caller has gone. */
   get gone(): boolean {
-    if (this.#unsignalled > 0 || this.#signals.size === 0) return false;
+    if (this.#unsignalled > 0 || this.#signals === null || this.#signals.size === 0) return false;
     for (const signal of this.#signals.keys()) if (!signal.aborted) return false;
     return true;
   }
 
   /** Whether no caller is left at all (joined and left). */
   get empty(): boolean {
-    return this.#unsignalled === 0 && this.#signals.size === 0;
+    return this.#unsignalled === 0 && (this.#signals === null || this.#signals.size === 0);
   }
 
   /**
-   * A caller joins; call the function returned when it stops waiting.
+   * A caller joins; it calls {@linkcode Interest.leave} with the same signal
+   * when it stops waiting.
    *
    * @param signal the caller's signal, if any
-   * @returns `leave`
    */
-  join(signal: AbortSignal | undefined): () => void {
+  join(signal: AbortSignal | undefined): void {
     if (signal === undefined) {
       this.#unsignalled++;
-      return () => void this.#unsignalled--;
+      return;
     }
+    this.#signals ??= new Map();
     const n = this.#signals.get(signal) ?? 0;
     this.#signals.set(signal, n + 1);
     // Listeners only while somebody watches (a queued call): none on the hot path.
-    if (n === 0 && this.#watchers.size > 0) signal.addEventListener("abort", this.#onAbort);
-    return () => {
-      const left = (this.#signals.get(signal) ?? 1) - 1;
-      if (left > 0) {
-        this.#signals.set(signal, left);
-        return;
-      }
-      this.#signals.delete(signal);
-      signal.removeEventListener("abort", this.#onAbort);
-    };
+    if (n === 0 && this.#onAbort !== null) signal.addEventListener("abort", this.#onAbort);
+  }
+
+  /**
+   * A caller that joined with `signal` stops waiting.
+   *
+   * @param signal the signal it joined with
+   */
+  leave(signal: AbortSignal | undefined): void {
+    if (signal === undefined) {
+      this.#unsignalled--;
+      return;
+    }
+    const left = (this.#signals?.get(signal) ?? 1) - 1;
+    if (left > 0) {
+      this.#signals?.set(signal, left);
+      return;
+    }
+    this.#signals?.delete(signal);
+    if (this.#onAbort !== null) signal.removeEventListener("abort", this.#onAbort);
   }
 
   /**
@@ -72,17 +80,26 @@ export class Interest {
    * @returns stop watching
    */
   watch(watcher: () => void): () => void {
-    if (this.#watchers.size === 0) {
-      for (const signal of this.#signals.keys()) signal.addEventListener("abort", this.#onAbort);
-    }
-    this.#watchers.add(watcher);
-    return () => {
-      this.#watchers.delete(watcher);
-      if (this.#watchers.size === 0) {
-        for (const signal of this.#signals.keys()) {
-          signal.removeEventListener("abort", this.#onAbort);
-        }
+    const watchers = this.#watchers ??= new Set();
+    if (this.#onAbort === null) {
+      const onAbort = (): void => {
+        if (!this.gone) return;
+        for (const w of [...watchers]) w();
+      };
+      this.#onAbort = onAbort;
+      for (const signal of this.#signals?.keys() ?? []) {
+        signal.addEventListener("abort", onAbort);
       }
+    }
+    watchers.add(watcher);
+    return () => {
+      watchers.delete(watcher);
+      const onAbort = this.#onAbort;
+      if (watchers.size > 0 || onAbort === null) return;
+      for (const signal of this.#signals?.keys() ?? []) {
+        signal.removeEventListener("abort", onAbort);
+      }
+      this.#onAbort = null;
     };
   }
 }

@@ -151,8 +151,12 @@ export class TokenSet {
   #guard: TokenSetGuard | undefined;
   #slots: Slots | undefined;
   #revoke: ((options: RevokeTokenOptions) => Promise<boolean>) | undefined;
-  /** Callers waiting on the validation of an access token (so a queued call can leave). */
-  #waiting = new Map<string, Interest>();
+  /**
+   * Callers waiting on the validation of an access token, so that a queued
+   * call can leave: the one caller's signal (no allocation on the hot path),
+   * or an {@linkcode Interest} once there are several.
+   */
+  #waiting = new Map<string, AbortSignal | Interest>();
 
   /** @param parts the upstream operations, the cache, the guard and the slots */
   constructor(parts: TokenSetParts) {
@@ -160,7 +164,7 @@ export class TokenSet {
     this.#guard = parts.guard;
     this.#slots = parts.slots;
     this.#revoke = parts.revoke;
-    const own = guarded(parts.ops, parts.guard, parts.slots, (a) => this.#waiting.get(a));
+    const own = guarded(parts.ops, parts.guard, parts.slots, (a) => this.#interestIn(a));
     this.#upstream = parts.cache === undefined ? shared(own) : parts.cache.wrap(own);
   }
 
@@ -187,35 +191,67 @@ export class TokenSet {
    */
   check(access: string, refresh: string | undefined, signal?: AbortSignal): Promise<TokenCheck> {
     if (signal?.aborted === true) return Promise.reject(goneError());
-    const waiting = this.#waiting;
-    let interest = waiting.get(access);
-    if (interest === undefined) {
-      interest = new Interest();
-      waiting.set(access, interest);
-    }
-    const leave = interest.join(signal);
-    const done = (): void => {
-      leave();
-      if (interest.empty && waiting.get(access) === interest) waiting.delete(access);
-    };
+    const joined = this.#join(access, signal);
     let valid: Promise<boolean>;
     try {
       valid = this.#upstream.validate(access);
     } catch (err) {
-      done();
+      if (joined) this.#leave(access, signal);
       return Promise.reject(err);
     }
     return valid.then(
       (ok) => {
-        done();
+        if (joined) this.#leave(access, signal);
         if (ok) return { state: true, access, refresh: refresh ?? null };
         return this.#refresh(access, refresh, signal);
       },
       (err) => {
-        done();
+        if (joined) this.#leave(access, signal);
         throw asCheckError(err);
       },
     );
+  }
+
+  /**
+   * Register a caller waiting on `access`. A caller without a signal is
+   * counted only where others wait already (it then keeps the call wanted);
+   * alone it needs no entry: a call nobody can abandon never leaves the queue.
+   */
+  #join(access: string, signal: AbortSignal | undefined): boolean {
+    const entry = this.#waiting.get(access);
+    if (entry === undefined) {
+      if (signal === undefined) return false;
+      this.#waiting.set(access, signal);
+      return true;
+    }
+    const interest = entry instanceof Interest ? entry : this.#upgrade(access, entry);
+    interest.join(signal);
+    return true;
+  }
+
+  #leave(access: string, signal: AbortSignal | undefined): void {
+    const entry = this.#waiting.get(access);
+    if (entry === undefined) return;
+    if (entry instanceof Interest) {
+      entry.leave(signal);
+      if (entry.empty) this.#waiting.delete(access);
+    } else if (entry === signal) {
+      this.#waiting.delete(access);
+    }
+  }
+
+  #upgrade(access: string, signal: AbortSignal): Interest {
+    const interest = new Interest();
+    interest.join(signal);
+    this.#waiting.set(access, interest);
+    return interest;
+  }
+
+  /** Who waits on the validation of `access` (for its queued upstream call). */
+  #interestIn(access: string): Interest | undefined {
+    const entry = this.#waiting.get(access);
+    if (entry === undefined) return undefined;
+    return entry instanceof Interest ? entry : this.#upgrade(access, entry);
   }
 
   #refresh(
