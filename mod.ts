@@ -64,6 +64,8 @@ export type {
   TokenCacheTuning,
   TokenCheck,
   TokenPair,
+  TokenSetCheckOptions,
+  UpstreamBreakerOptions,
   User,
   UserData,
   VerifySignedReplyOptions,

@@ -6,7 +6,7 @@
  */
 import type { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import type { TokenCheck, TokenSetUpstream } from "../src/cache/types.ts";
-import { validateTokenSet } from "../src/client/tokens.ts";
+import { TokenSet } from "../src/client/token_set.ts";
 
 /** `validateTokenSet()` through `cache` in front of `upstream`. */
 export function checkSet(
@@ -15,7 +15,7 @@ export function checkSet(
   refreshToken: string | undefined,
   upstream: TokenSetUpstream,
 ): Promise<TokenCheck> {
-  return validateTokenSet(cache.wrap(upstream), accessToken, refreshToken);
+  return new TokenSet({ ops: upstream, cache }).check(accessToken, refreshToken);
 }
 
 /** `validateAccessToken()` through `cache` in front of `upstream`. */

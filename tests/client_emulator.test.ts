@@ -2,7 +2,7 @@
 // loopback socket, with real HS256 signatures.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AuthLiteHttpError, AuthLiteTokenSetError } from "../mod.ts";
+import { AuthLiteCredentialsError, AuthLiteHttpError, AuthLiteTokenSetError } from "../mod.ts";
 import { rejectsWith, startEmulator } from "./_client_helpers.ts";
 import type { EmulatorEnv } from "./_client_helpers.ts";
 
@@ -145,11 +145,13 @@ test("validateTokenSet() with an upstream outage throws the outage, not an inval
   withEmulator(async ({ emu, client }) => {
     const s = emu.session({ email: "ada@example.com" });
     emu.inject({ kind: "status", status: 500, path: "/api/user/me/auth/validate/token" });
+    // Issue 17: an outage is ERR_UNAVAILABLE (503 + Retry-After), the upstream's reply its cause.
     const err = await rejectsWith(
       client.validateTokenSet(s.accessToken, s.refreshToken),
-      "ERR_HTTP",
+      "ERR_UNAVAILABLE",
     );
-    assert.equal((err as AuthLiteHttpError).status, 500);
+    assert.ok(err.cause instanceof AuthLiteHttpError);
+    assert.equal(err.cause.status, 500);
   }));
 
 test("revokeToken() revokes an access token alone", () =>
@@ -296,11 +298,12 @@ test("generateEditUserUrl() opens the emulator's settings page", () =>
     await res.body?.cancel();
   }));
 
-test("AuthLiteClient with wrong credentials: ERR_HTTP 401 from the emulator", () =>
+test("AuthLiteClient with wrong credentials: ERR_CREDENTIALS from the emulator's 401", () =>
   withEmulator(async ({ emu, makeClient }) => {
     const s = emu.session({ email: "ada@example.com" });
     const client = makeClient({ secretKey: "not-the-secret" });
-    const err = await rejectsWith(client.getUserData(s.accessToken), "ERR_HTTP");
-    assert.equal((err as AuthLiteHttpError).status, 401);
+    // Issue 18: the organisation's credentials rejected is ERR_CREDENTIALS, not ERR_HTTP.
+    const err = await rejectsWith(client.getUserData(s.accessToken), "ERR_CREDENTIALS");
+    assert.equal((err as AuthLiteCredentialsError).credential, "secretKey");
     assert.ok(!JSON.stringify(err).includes(s.accessToken));
   }));

@@ -15,7 +15,12 @@ const LAYERS = ["errors", "cache", "client", "hono", "gateway", "rpc", "runtime"
 
 function layerOf(file: string): string | undefined {
   const rel = relative(root, file).split("\\").join("/");
-  if (rel === "src/errors.ts" || rel === "src/_hmac.ts") return "errors";
+  // The bottom: the error family, the one HMAC, the observer seam and the
+  // client/cache seam types.
+  if (
+    rel === "src/errors.ts" || rel === "src/_hmac.ts" || rel === "src/_events.ts" ||
+    rel === "src/_types.ts"
+  ) return "errors";
   const m = /^src\/([^/]+)\//.exec(rel);
   return m?.[1];
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { AuthLiteClient, AuthLiteTokenSetError } from "../mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { TokenSetGuard } from "../src/client/_guard.ts";
+import { Slots } from "../src/client/_slots.ts";
 import { startGateway } from "./_gateway_fixture.ts";
 
 const BOGUS = "authlite_access=bogus-access-token; authlite_refresh=bogus-refresh-token";
@@ -61,22 +62,19 @@ test("validateTokenSet() without a token cache: one bogus pair, 50 concurrent ca
   }
 });
 
-test("TokenSetGuard.bound() keeps at most maxInFlight upstream calls running", async () => {
-  const guard = new TokenSetGuard({ now: () => 0, maxInFlight: 4 });
+test("Slots keep at most maxInFlight upstream calls running", async () => {
+  const slots = new Slots({ maxInFlight: 4, maxQueue: 100 });
   let running = 0;
   let peak = 0;
   const gates: Array<() => void> = [];
-  const upstream = guard.bound({
-    validate: async () => {
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise<void>((resolve) => gates.push(resolve));
-      running--;
-      return false;
-    },
-    refresh: () => Promise.reject(new Error("unused")),
-  });
-  const calls = Array.from({ length: 20 }, (_, i) => upstream.validate(`t${i}`));
+  const validate = async () => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise<void>((resolve) => gates.push(resolve));
+    running--;
+    return false;
+  };
+  const calls = Array.from({ length: 20 }, () => slots.run(validate));
   // Let every call that may start, start.
   for (let i = 0; i < 10; i++) await Promise.resolve();
   assert.equal(running, 4);

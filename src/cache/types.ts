@@ -4,45 +4,10 @@
  * @module
  */
 
-/** A pair of tokens as the upstream issues them. */
-export interface TokenPair {
-  /** The access token. */
-  accessToken: string;
-  /** The refresh token. */
-  refreshToken: string;
-}
+import type { TokenSetUpstream } from "../_types.ts";
 
-/**
- * The answer of `AuthLiteClient.validateTokenSet`: `{state, access, refresh}`
- * as TrustAuthX documents it.
- */
-export interface TokenCheck {
-  /** `true`: the access token given is valid; `false`: it was refreshed. */
-  state: boolean;
-  /** The access token to use from now on. */
-  access: string;
-  /** The refresh token to use from now on (`null` if none was given and none was needed). */
-  refresh: string | null;
-}
-
-/** The upstream operations the token-set check relies on, supplied by the client. */
-export interface TokenSetUpstream {
-  /** Ask upstream whether the access token is valid (`false` on 401/403; throws on outage). */
-  validate(accessToken: string): Promise<boolean>;
-  /**
-   * Exchange the refresh token for a new pair (throws `AuthLiteTokenSetError`
-   * if it is rejected). `accessToken` is the access token presented with it,
-   * the one being replaced: the cache hands a pair refreshed a moment ago (by
-   * this or another instance) only to a caller holding that same old pair.
-   */
-  refresh(refreshToken: string, accessToken?: string): Promise<TokenPair>;
-  /**
-   * Optional, synchronous: `true` when the access token is known valid from
-   * process memory alone (no I/O), so the caller can answer at once;
-   * `false` says nothing (call `validate`).
-   */
-  cached?(accessToken: string): boolean;
-}
+// The seam types live at the bottom (src/_types.ts); re-exported here for the cache.
+export type { TokenCheck, TokenPair, TokenSetUpstream } from "../_types.ts";
 
 /** Options of {@linkcode TokenSetCacheLike.forget}. */
 export interface ForgetOptions {

@@ -1,17 +1,19 @@
 /**
- * A guard around the token-set check against bogus sessions: a rejected
- * token pair is remembered for a short while (keyed by a MAC of the pair
- * under a per-process random key, never the tokens), concurrent checks of one
- * pair share one run, and the upstream calls of the check (validate,
- * refresh) in flight at once are bounded per client. Without it, every
- * request with one bogus cookie pair cost a validate and a refresh upstream.
+ * The guard of the token-set check against bogus sessions: what the upstream
+ * rejected is remembered for a short while (keyed by a MAC under a
+ * per-process random key, never the tokens), and concurrent checks of one
+ * pair share one run. Two memories, bounded, the oldest forgotten first:
+ * - access tokens the upstream said are invalid (a validation answered 401/403);
+ * - token pairs whose refresh token the upstream rejected (400/401/403).
+ * Only a real rejection is remembered: a 429, 5xx, timeout, network error,
+ * open breaker or full queue is not (the session is undecided, not bogus).
  *
  * @module
  */
 import { HmacSha256 } from "../_hmac.ts";
 import { AuthLiteTokenSetError } from "../errors.ts";
-import type { TokenSetUpstream } from "../cache/mod.ts";
-import type { TokenCheck } from "./types.ts";
+import type { TokenCheck } from "../_types.ts";
+import { goneError, Interest } from "./_slots.ts";
 
 /** Settings of {@linkcode TokenSetGuard}. */
 export interface TokenSetGuardOptions {
@@ -19,10 +21,8 @@ export interface TokenSetGuardOptions {
   now: () => number;
   /** How long a rejection is remembered (default 30 s). */
   rejectionTtlMs?: number;
-  /** How many rejections are remembered at most (default 10 000; the oldest go first). */
+  /** How many rejections are remembered at most, of each kind (default 10 000; the oldest go first). */
   maxRejections?: number;
-  /** Upstream calls of the check in flight at once (default 32); more wait their turn. */
-  maxInFlight?: number;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -31,104 +31,125 @@ function hex(bytes: Uint8Array): string {
   return s;
 }
 
-/** Remembers rejected token pairs, shares concurrent checks, bounds upstream calls. */
+interface Flight {
+  promise: Promise<TokenCheck>;
+  interest: Interest;
+}
+
+/** A bounded memory of rejections (key → until, ms). */
+class Rejections {
+  #map = new Map<string, number>();
+  #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  has(key: string, now: number): boolean {
+    const until = this.#map.get(key);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.#map.delete(key);
+    return false;
+  }
+
+  add(key: string, until: number): void {
+    this.#map.delete(key);
+    this.#map.set(key, until);
+    while (this.#map.size > this.#max) {
+      const oldest = this.#map.keys().next().value;
+      if (oldest === undefined) break;
+      this.#map.delete(oldest);
+    }
+  }
+}
+
+/** Remembers rejected tokens and pairs, shares concurrent checks of one pair. */
 export class TokenSetGuard {
   #mac = new HmacSha256(crypto.getRandomValues(new Uint8Array(32)));
   #now: () => number;
   #ttl: number;
-  #maxRejections: number;
-  #maxInFlight: number;
-  #rejected = new Map<string, number>();
-  #pending = new Map<string, Promise<TokenCheck>>();
-  #active = 0;
-  #waiting: Array<() => void> = [];
+  #pairs: Rejections;
+  #tokens: Rejections;
+  #pending = new Map<string, Flight>();
 
   /** @param options the clock and the bounds */
   constructor(options: TokenSetGuardOptions) {
     this.#now = options.now;
     this.#ttl = options.rejectionTtlMs ?? 30_000;
-    this.#maxRejections = options.maxRejections ?? 10_000;
-    this.#maxInFlight = options.maxInFlight ?? 32;
+    const max = options.maxRejections ?? 10_000;
+    this.#pairs = new Rejections(max);
+    this.#tokens = new Rejections(max);
   }
 
   /**
-   * `upstream` with its calls bounded in flight.
+   * Whether the upstream said lately that this access token is invalid.
    *
-   * @param upstream the validate and refresh calls
-   * @returns the same calls, at most `maxInFlight` at once
+   * @param access the access token
+   * @returns `true` when a rejection is remembered
    */
-  bound(upstream: TokenSetUpstream): TokenSetUpstream {
-    return {
-      validate: (accessToken) => this.#slot(() => upstream.validate(accessToken)),
-      refresh: (refreshToken, accessToken) =>
-        this.#slot(() => upstream.refresh(refreshToken, accessToken)),
-    };
+  invalid(access: string): boolean {
+    return this.#tokens.has(this.#tokenKey(access), this.#now());
+  }
+
+  /**
+   * Remember that the upstream said this access token is invalid.
+   *
+   * @param access the access token
+   */
+  rememberInvalid(access: string): void {
+    this.#tokens.add(this.#tokenKey(access), this.#now() + this.#ttl);
   }
 
   /**
    * Run the check of a token pair: refused at once if the pair was rejected
-   * lately, shared with a check of the same pair already running.
+   * lately, shared with a check of the same pair already running. A
+   * rejection (`AuthLiteTokenSetError`) is remembered; nothing else is.
    *
    * @param access the access token
    * @param refresh the refresh token, if any
-   * @param run the check
+   * @param run the check; `interest` says when every caller sharing it has gone
+   * @param signal the caller's signal, if any
    * @returns what `run` answers
    * @throws {AuthLiteTokenSetError} when the pair is (or was lately) rejected
    */
   check(
     access: string,
     refresh: string | undefined,
-    run: () => Promise<TokenCheck>,
+    run: (interest: Interest) => Promise<TokenCheck>,
+    signal?: AbortSignal,
   ): Promise<TokenCheck> {
+    if (signal?.aborted === true) return Promise.reject(goneError());
     const key = hex(this.#mac.sign(`${access.length}:${access}\n${refresh ?? ""}`));
-    const until = this.#rejected.get(key);
-    if (until !== undefined) {
-      if (until > this.#now()) {
-        return Promise.reject(
-          new AuthLiteTokenSetError("Token set rejected moments ago: log in again"),
-        );
-      }
-      this.#rejected.delete(key);
+    if (this.#pairs.has(key, this.#now())) {
+      return Promise.reject(
+        new AuthLiteTokenSetError("Token set rejected moments ago: log in again"),
+      );
     }
-    const pending = this.#pending.get(key);
-    if (pending !== undefined) return pending;
-    const promise = (async () => {
-      try {
-        return await run();
-      } catch (err) {
-        if (err instanceof AuthLiteTokenSetError) this.#reject(key);
-        throw err;
-      } finally {
-        this.#pending.delete(key);
-      }
-    })();
-    this.#pending.set(key, promise);
-    return promise;
+    let flight = this.#pending.get(key);
+    if (flight === undefined) {
+      const interest = new Interest();
+      const promise = (async () => {
+        try {
+          return await run(interest);
+        } catch (err) {
+          if (err instanceof AuthLiteTokenSetError) {
+            this.#pairs.add(key, this.#now() + this.#ttl);
+          }
+          throw err;
+        } finally {
+          this.#pending.delete(key);
+        }
+      })();
+      flight = { promise, interest };
+      this.#pending.set(key, flight);
+    }
+    const { interest } = flight;
+    interest.join(signal);
+    return flight.promise.finally(() => interest.leave(signal));
   }
 
-  #reject(key: string): void {
-    this.#rejected.delete(key);
-    this.#rejected.set(key, this.#now() + this.#ttl);
-    while (this.#rejected.size > this.#maxRejections) {
-      const oldest = this.#rejected.keys().next().value;
-      if (oldest === undefined) break;
-      this.#rejected.delete(oldest);
-    }
-  }
-
-  async #slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active < this.#maxInFlight) {
-      this.#active++;
-    } else {
-      // The releasing call hands its slot over: `#active` stays as it is.
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    }
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next !== undefined) next();
-      else this.#active--;
-    }
+  #tokenKey(access: string): string {
+    return hex(this.#mac.sign(`a:${access}`));
   }
 }

@@ -4,11 +4,14 @@
  *
  * @module
  */
-import type { TokenSetCacheLike, TokenSetUpstream } from "../cache/mod.ts";
+import type { TokenSetCacheOptions } from "../cache/mod.ts";
 import { RoleMarks, TokenSetCache } from "../cache/mod.ts";
 import type { ClientContext } from "./_context.ts";
+import { Breaker } from "./_breaker.ts";
 import { TokenSetGuard } from "./_guard.ts";
+import { Slots } from "./_slots.ts";
 import { AuthLiteInputError } from "../errors.ts";
+import { type AuthLiteObserver, emit } from "../_events.ts";
 import { requireIdList, requireText } from "./_input.ts";
 import { assignRoles } from "./assignments.ts";
 import { resolveOptions } from "./options.ts";
@@ -16,13 +19,8 @@ import type { AuthLiteClientOptions } from "./options.ts";
 import { createRoles } from "./roles.ts";
 import type { Roles } from "./roles.ts";
 import { LazySignedKey } from "./signing.ts";
-import {
-  refreshTokens,
-  revokeTargets,
-  revokeToken,
-  tokenSetUpstream,
-  validateTokenSet,
-} from "./tokens.ts";
+import { redeemRefreshToken, refreshTokens, revokeToken, validateAccessToken } from "./tokens.ts";
+import { TokenSet } from "./token_set.ts";
 import { Transport } from "./transport.ts";
 import type {
   ReAuthResult,
@@ -31,6 +29,7 @@ import type {
   RoleAssignmentOptions,
   TokenCheck,
   TokenPair,
+  TokenSetCheckOptions,
   User,
   UserData,
 } from "./types.ts";
@@ -57,11 +56,9 @@ export class AuthLiteClient {
   /** The organisation's roles and permissions, with the local role cache. */
   readonly roles: Roles;
   #ctx: ClientContext;
-  /** The upstream token operations, behind the token-set cache when there is one. */
-  #upstream: TokenSetUpstream;
-  #cache: TokenSetCacheLike | undefined;
+  /** The token-set check and the revocation policy (token_set.ts). */
+  #tokens: TokenSet;
   #marks: RoleMarks;
-  #guard: TokenSetGuard;
 
   /**
    * Create a client. Synchronous and offline: it checks the options and
@@ -87,6 +84,13 @@ export class AuthLiteClient {
     const resolved = resolveOptions(options);
     const signedKey = new LazySignedKey(resolved.apiKey, resolved.secretKey);
     let observeEdge: (header: string | null) => void = () => {};
+    const observe: AuthLiteObserver | undefined = resolved.observe;
+    const breaker = resolved.breaker === false ? undefined : new Breaker({
+      failures: resolved.breaker.failures,
+      openMs: resolved.breaker.openMs,
+      now: resolved.now,
+      onChange: (state) => emit(observe, { type: "breaker", name: "upstream", state }),
+    });
     const transport = new Transport({
       baseUrl: resolved.baseUrl,
       fetch: resolved.fetch,
@@ -99,6 +103,9 @@ export class AuthLiteClient {
           : [resolved.apiKey, resolved.secretKey, signed];
       },
       onReply: (headers) => observeEdge(headers.get("x-edge")),
+      breaker,
+      observe,
+      now: resolved.now,
     });
     this.#ctx = {
       options: resolved,
@@ -119,17 +126,34 @@ export class AuthLiteClient {
     observeEdge = roles.observeEdge;
     const { observeEdge: _, ...publicRoles } = roles;
     this.roles = Object.freeze(publicRoles);
-    // Bogus sessions: rejections remembered briefly, concurrent checks of one
-    // pair shared, upstream calls of the check bounded in flight.
-    this.#guard = new TokenSetGuard({ now: resolved.now });
-    const upstream = this.#guard.bound(tokenSetUpstream(this.#ctx));
-    this.#cache = resolved.tokenCache === undefined ? undefined : new TokenSetCache({
-      ...resolved.tokenCacheOptions,
-      store: resolved.tokenCache,
-      secretKey: resolved.secretKey,
-      now: resolved.now,
+    let cache: TokenSetCache | undefined;
+    if (resolved.tokenCache !== undefined) {
+      // `observe` reaches the cache through its options (optional there).
+      const cacheOptions: TokenSetCacheOptions & { observe?: AuthLiteObserver } = {
+        ...resolved.tokenCacheOptions,
+        store: resolved.tokenCache,
+        secretKey: resolved.secretKey,
+        now: resolved.now,
+      };
+      if (observe !== undefined) cacheOptions.observe = observe;
+      cache = new TokenSetCache(cacheOptions);
+    }
+    const ctx = this.#ctx;
+    this.#tokens = new TokenSet({
+      ops: {
+        validate: (accessToken) => validateAccessToken(ctx, accessToken),
+        refresh: (refreshToken) => redeemRefreshToken(ctx, refreshToken),
+      },
+      cache,
+      // Bogus sessions: rejections remembered briefly, concurrent checks of one
+      // pair shared, upstream calls of the check bounded in flight and waiting.
+      guard: new TokenSetGuard({ now: resolved.now }),
+      slots: new Slots({
+        maxInFlight: resolved.maxUpstreamInFlight,
+        maxQueue: resolved.maxUpstreamQueue,
+      }),
+      revoke: (options) => revokeToken(ctx, options),
     });
-    this.#upstream = this.#cache === undefined ? upstream : this.#cache.wrap(upstream);
   }
 
   /**
@@ -210,12 +234,15 @@ export class AuthLiteClient {
    *
    * @param accessToken the access token
    * @returns whether it is valid
+   * @throws {AuthLiteCredentialsError} `ERR_CREDENTIALS` when TrustAuthX rejects the
+   *   organisation's own credentials (never `false`)
    * @throws {AuthLiteError} `ERR_BAD_INPUT`; `ERR_HTTP` for other statuses,
-   *   `ERR_NETWORK` or `ERR_TIMEOUT` (an outage is not an answer)
+   *   `ERR_NETWORK` or `ERR_TIMEOUT` (an outage is not an answer);
+   *   `ERR_UNAVAILABLE` while the circuit breaker is open or the queue is full
    */
   async validateAccessToken(accessToken: string): Promise<boolean> {
     requireText(accessToken, "accessToken");
-    return await this.#upstream.validate(accessToken);
+    return await this.#tokens.validate(accessToken);
   }
 
   /**
@@ -227,31 +254,8 @@ export class AuthLiteClient {
    * @throws {AuthLiteError} `ERR_BAD_INPUT` when neither token is given
    *   (before any request), `ERR_HTTP`, `ERR_NETWORK`, `ERR_TIMEOUT` or `ERR_BAD_REPLY`
    */
-  async revokeToken(options: RevokeTokenOptions): Promise<boolean> {
-    const { accessToken, refreshToken, revokeAllTokens } = revokeTargets(options);
-    let revoked = false;
-    try {
-      revoked = await revokeToken(this.#ctx, options);
-      return revoked;
-    } finally {
-      // Even after a partial failure: a cached "valid" must not outlive a revoke.
-      const cache = this.#cache;
-      if (cache !== undefined && revokeAllTokens) {
-        // Upstream revoked every token of the user of the one token it was sent
-        // (the access token when both are given): only that user is signed out
-        // everywhere. The other token proves nothing (it may be anyone's, or forged).
-        const sent = accessToken ?? (refreshToken as string);
-        await cache.forget([sent], { all: true, confirmed: revoked });
-        if (accessToken !== undefined && refreshToken !== undefined) {
-          await cache.forget([refreshToken]);
-        }
-      } else if (cache !== undefined) {
-        await cache.forget(
-          [accessToken, refreshToken].filter((t): t is string => t !== undefined),
-          { confirmed: revoked },
-        );
-      }
-    }
+  revokeToken(options: RevokeTokenOptions): Promise<boolean> {
+    return this.#tokens.revoke(options);
   }
 
   /**
@@ -259,31 +263,43 @@ export class AuthLiteClient {
    * the tokens as given; an invalid one is refreshed with the refresh token
    * and answers `{state: false}` with the new tokens.
    *
+   * Only the upstream's word logs a user out: an invalid access token with
+   * no refresh token, or a refresh answered 400, 401 or 403. An outage (429,
+   * 408, 5xx, network error, timeout), an open circuit breaker or a full
+   * queue of upstream calls decides nothing: `ERR_UNAVAILABLE`, try again
+   * after `retryAfterSeconds` (a 429's or 503's `Retry-After`, else 5 s).
+   *
    * @param accessToken the access token
    * @param refreshToken the refresh token, if any
+   * @param options `signal`: abort it when the caller has gone, and its
+   *   upstream call leaves the queue (when no other caller shares it)
    * @returns `{state, access, refresh}`
    * @throws {AuthLiteTokenSetError} `ERR_INVALID_TOKEN_SET` when the access
    *   token is invalid and there is no refresh token or it is rejected: log in again
-   * @throws {AuthLiteError} `ERR_BAD_INPUT`, or an outage (`ERR_HTTP` 5xx,
-   *   `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_BAD_REPLY`)
+   * @throws {AuthLiteUnavailableError} `ERR_UNAVAILABLE`: the upstream cannot
+   *   decide now (`upstream`), or too many calls wait (`capacity`)
+   * @throws {AuthLiteCredentialsError} `ERR_CREDENTIALS`: TrustAuthX rejects the
+   *   organisation's own credentials
+   * @throws {AuthLiteError} `ERR_BAD_INPUT`, `ERR_BAD_REPLY`, or `ERR_HTTP`
+   *   for another status (e.g. 404)
+   *
+   * @example
+   * ```ts ignore
+   * const check = await client.validateTokenSet(access, refresh, { signal: request.signal });
+   * ```
    */
-  validateTokenSet(accessToken: string, refreshToken?: string): Promise<TokenCheck> {
-    // Not async: a cached answer is one resolved promise (the hot path of every request).
+  validateTokenSet(
+    accessToken: string,
+    refreshToken?: string,
+    options?: TokenSetCheckOptions,
+  ): Promise<TokenCheck> {
     try {
       requireText(accessToken, "accessToken");
       if (refreshToken !== undefined) requireText(refreshToken, "refreshToken");
     } catch (err) {
       return Promise.reject(err);
     }
-    const upstream = this.#upstream;
-    if (upstream.cached?.(accessToken) === true) {
-      return Promise.resolve({ state: true, access: accessToken, refresh: refreshToken ?? null });
-    }
-    return this.#guard.check(
-      accessToken,
-      refreshToken,
-      () => validateTokenSet(upstream, accessToken, refreshToken),
-    );
+    return this.#tokens.check(accessToken, refreshToken, options?.signal);
   }
 
   /**
@@ -382,14 +398,7 @@ export class AuthLiteClient {
     try {
       const result = await run();
       if (result.signedOff && options?.accessToken !== undefined) {
-        // The sign-off revoked every session of the user upstream (the tokens
-        // given are theirs: the upstream checked): the cache must not serve them.
-        await this.#cache?.forget(
-          [options.accessToken, options.refreshToken].filter((t): t is string =>
-            typeof t === "string"
-          ),
-          { all: true, confirmed: true },
-        );
+        await this.#tokens.signedOff([options.accessToken, options.refreshToken]);
       }
       return result;
     } catch (err) {

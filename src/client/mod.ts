@@ -4,7 +4,12 @@
  * @module
  */
 export { AuthLiteClient } from "./client.ts";
-export type { AuthLiteClientOptions, FetchLike, TokenCacheTuning } from "./options.ts";
+export type {
+  AuthLiteClientOptions,
+  FetchLike,
+  TokenCacheTuning,
+  UpstreamBreakerOptions,
+} from "./options.ts";
 export type { Roles } from "./roles.ts";
 export type {
   Claims,
@@ -22,6 +27,7 @@ export type {
   SignedOffRoleAssignment,
   TokenCheck,
   TokenPair,
+  TokenSetCheckOptions,
   User,
   UserData,
 } from "./types.ts";

@@ -6,6 +6,7 @@
 import type { KVStore } from "../cache/mod.ts";
 import type { TokenSetCacheOptions } from "../cache/mod.ts";
 import { AuthLiteInputError } from "../errors.ts";
+import type { AuthLiteObserver } from "../_events.ts";
 
 /** The hosted TrustAuthX API. */
 export const DEFAULT_BASE_URL = "https://api.trustauthx.com";
@@ -19,6 +20,22 @@ export const DEFAULT_RETRIES = 2;
 export const DEFAULT_ROLE_CACHE_TTL_SECONDS = 30;
 /** Default clock tolerance when verifying signed replies, in seconds. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/** Default bound on upstream calls of the token-set check in flight at once. */
+export const DEFAULT_MAX_UPSTREAM_IN_FLIGHT = 32;
+/** Default bound on upstream calls of the token-set check waiting for a slot. */
+export const DEFAULT_MAX_UPSTREAM_QUEUE = 128;
+/** Default outages in a row that open the upstream circuit breaker. */
+export const DEFAULT_BREAKER_FAILURES = 5;
+/** Default time the upstream circuit breaker stays open before a probe, in seconds. */
+export const DEFAULT_BREAKER_OPEN_SECONDS = 5;
+
+/** Settings of the circuit breaker on upstream calls. */
+export interface UpstreamBreakerOptions {
+  /** Outages in a row (network error, timeout, 408, 429, 5xx) that open it (default 5). */
+  failures?: number | undefined;
+  /** How long it stays open, failing every call at once, before one probe (default 5 s). */
+  openSeconds?: number | undefined;
+}
 
 /** A `fetch` function: the global one, or one of your own (tests, proxies). */
 export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
@@ -69,6 +86,30 @@ export interface AuthLiteClientOptions {
    * seen sooner: within 1 s.
    */
   roleCacheTtlSeconds?: number | undefined;
+  /**
+   * Upstream calls of the token-set check (validate, refresh) in flight at
+   * once (default 32). More wait in a bounded queue.
+   */
+  maxUpstreamInFlight?: number | undefined;
+  /**
+   * Upstream calls of the token-set check waiting for a slot (default 128).
+   * When the queue is full, `validateTokenSet` fails at once with
+   * `ERR_UNAVAILABLE` (`capacity`); a waiting call whose caller's `signal`
+   * aborted leaves the queue.
+   */
+  maxUpstreamQueue?: number | undefined;
+  /**
+   * The circuit breaker on every upstream call (default: opens after 5
+   * outages in a row, for 5 s); `false` turns it off. While it is open,
+   * calls fail at once with `ERR_UNAVAILABLE` (`upstream`).
+   */
+  breaker?: UpstreamBreakerOptions | false | undefined;
+  /**
+   * Told of upstream calls, breaker changes and rejected credentials (and,
+   * through the token-set cache, of store calls and cache outcomes); must be
+   * cheap and must not throw. No event carries a token or a secret.
+   */
+  observe?: AuthLiteObserver | undefined;
 }
 
 /** The options of the token-set cache that a client passes through (all but the store and secret). */
@@ -89,6 +130,10 @@ export interface ResolvedOptions {
   tokenCache: KVStore | undefined;
   tokenCacheOptions: TokenCacheTuning;
   roleCacheTtlSeconds: number;
+  maxUpstreamInFlight: number;
+  maxUpstreamQueue: number;
+  breaker: { failures: number; openMs: number } | false;
+  observe: AuthLiteObserver | undefined;
 }
 
 function configError(message: string): AuthLiteInputError {
@@ -165,6 +210,37 @@ export function resolveOptions(options: AuthLiteClientOptions): ResolvedOptions 
   }
   const timeoutMs = nonNegativeNumber(options.timeoutMs, "timeoutMs", DEFAULT_TIMEOUT_MS, false);
   if (timeoutMs === 0) throw configError("Invalid option: timeoutMs must be positive");
+  if (options.observe !== undefined && typeof options.observe !== "function") {
+    throw configError("Invalid option: observe must be a function");
+  }
+  const maxUpstreamInFlight = nonNegativeNumber(
+    options.maxUpstreamInFlight,
+    "maxUpstreamInFlight",
+    DEFAULT_MAX_UPSTREAM_IN_FLIGHT,
+    true,
+  );
+  if (maxUpstreamInFlight === 0) {
+    throw configError("Invalid option: maxUpstreamInFlight must be positive");
+  }
+  const breaker = options.breaker;
+  if (
+    breaker !== undefined && breaker !== false && (typeof breaker !== "object" || breaker === null)
+  ) {
+    throw configError("Invalid option: breaker must be an object or false");
+  }
+  const failures = breaker === false ? 1 : nonNegativeNumber(
+    breaker?.failures,
+    "breaker.failures",
+    DEFAULT_BREAKER_FAILURES,
+    true,
+  );
+  if (failures === 0) throw configError("Invalid option: breaker.failures must be positive");
+  const openSeconds = breaker === false ? 0 : nonNegativeNumber(
+    breaker?.openSeconds,
+    "breaker.openSeconds",
+    DEFAULT_BREAKER_OPEN_SECONDS,
+    false,
+  );
   const store = options.tokenCache;
   if (
     store !== undefined &&
@@ -197,5 +273,14 @@ export function resolveOptions(options: AuthLiteClientOptions): ResolvedOptions 
       DEFAULT_ROLE_CACHE_TTL_SECONDS,
       false,
     ),
+    maxUpstreamInFlight,
+    maxUpstreamQueue: nonNegativeNumber(
+      options.maxUpstreamQueue,
+      "maxUpstreamQueue",
+      DEFAULT_MAX_UPSTREAM_QUEUE,
+      true,
+    ),
+    breaker: breaker === false ? false : { failures, openMs: openSeconds * 1000 },
+    observe: options.observe,
   };
 }

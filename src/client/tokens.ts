@@ -1,5 +1,6 @@
 /**
- * The token operations: refresh, validate, revoke, and the token-set check.
+ * The token operations: refresh, validate, revoke (the token-set check is
+ * composed in `token_set.ts`).
  *
  * @module
  */
@@ -8,8 +9,7 @@ import type { ClientContext } from "./_context.ts";
 import { AuthLiteHttpError, AuthLiteInputError, AuthLiteTokenSetError } from "../errors.ts";
 import { optionalFlag, optionalText, requireText } from "./_input.ts";
 import { readBoolean, readTokenPair } from "./schemas.ts";
-import type { RevokeTokenOptions, TokenCheck, TokenPair } from "./types.ts";
-import type { TokenSetUpstream } from "../cache/mod.ts";
+import type { RevokeTokenOptions, TokenPair } from "./types.ts";
 
 /** `GET /api/user/me/access/token/`: a new token pair for a refresh token. */
 export async function refreshTokens(ctx: ClientContext, refreshToken: string): Promise<TokenPair> {
@@ -103,54 +103,23 @@ export async function revokeToken(
 }
 
 /**
- * The upstream operations the token-set check (and the token-set cache)
- * relies on. A refresh token the upstream rejects (4xx) becomes an
- * {@linkcode AuthLiteTokenSetError}; an outage stays what it is.
+ * `refreshTokens` as the token-set check needs it: a refresh token the
+ * upstream rejects (400, 401 or 403, and nothing else: a 429 or 5xx is an
+ * outage) becomes an {@linkcode AuthLiteTokenSetError}, a logout.
  */
-export function tokenSetUpstream(ctx: ClientContext): TokenSetUpstream {
-  return {
-    validate: (accessToken) => validateAccessToken(ctx, accessToken),
-    refresh: async (refreshToken) => {
-      try {
-        return await refreshTokens(ctx, refreshToken);
-      } catch (err) {
-        if (err instanceof AuthLiteHttpError && err.status >= 400 && err.status < 500) {
-          throw new AuthLiteTokenSetError("Refresh token rejected: log in again", { cause: err });
-        }
-        throw err;
-      }
-    },
-  };
+export async function redeemRefreshToken(
+  ctx: ClientContext,
+  refreshToken: string,
+): Promise<TokenPair> {
+  try {
+    return await refreshTokens(ctx, refreshToken);
+  } catch (err) {
+    if (err instanceof AuthLiteHttpError && REJECTIONS.has(err.status)) {
+      throw new AuthLiteTokenSetError("Refresh token rejected: log in again", { cause: err });
+    }
+    throw err;
+  }
 }
 
-/**
- * The token-set check, the one implementation: a valid access token answers
- * `{state: true}`; otherwise the refresh token buys a new pair
- * (`{state: false}`). `upstream` is the client's own, or the token-set
- * cache's wrapper around it (cached validation, coordinated refresh).
- */
-export function validateTokenSet(
-  upstream: TokenSetUpstream,
-  accessToken: string,
-  refreshToken: string | undefined,
-): Promise<TokenCheck> {
-  if (upstream.cached?.(accessToken) === true) {
-    return Promise.resolve({ state: true, access: accessToken, refresh: refreshToken ?? null });
-  }
-  return checkTokenSet(upstream, accessToken, refreshToken);
-}
-
-async function checkTokenSet(
-  upstream: TokenSetUpstream,
-  accessToken: string,
-  refreshToken: string | undefined,
-): Promise<TokenCheck> {
-  if (await upstream.validate(accessToken)) {
-    return { state: true, access: accessToken, refresh: refreshToken ?? null };
-  }
-  if (refreshToken === undefined) {
-    throw new AuthLiteTokenSetError("Access token invalid and no refresh token: log in again");
-  }
-  const pair = await upstream.refresh(refreshToken, accessToken);
-  return { state: false, access: pair.accessToken, refresh: pair.refreshToken };
-}
+/** The statuses with which the upstream rejects a refresh token. */
+const REJECTIONS: ReadonlySet<number> = new Set([400, 401, 403]);

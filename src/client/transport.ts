@@ -5,10 +5,33 @@
  *
  * @module
  */
-import { AuthLiteHttpError, AuthLiteNetworkError, AuthLiteReplyError } from "../errors.ts";
+import {
+  AuthLiteCredentialsError,
+  AuthLiteError,
+  AuthLiteHttpError,
+  AuthLiteNetworkError,
+  AuthLiteReplyError,
+} from "../errors.ts";
+import { type AuthLiteObserver, emit } from "../_events.ts";
 import type { FetchLike } from "./options.ts";
 import { excerpt, scrubError } from "./_scrub.ts";
-import { backoffMs, RETRYABLE_STATUSES, retryDelayMs } from "./_retry.ts";
+import { backoffMs, parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from "./_retry.ts";
+import type { Breaker } from "./_breaker.ts";
+import { rejectedCredential } from "./_credentials.ts";
+
+/** The `Retry-After` of the reply behind an error, in seconds, when it gave one. */
+const retryAfters = new WeakMap<AuthLiteHttpError, number>();
+
+/**
+ * The wait, in seconds, that the upstream asked for in the `Retry-After` of
+ * the reply behind `err` (a 429 or a 503), if it asked.
+ *
+ * @param err an error of the transport
+ * @returns the seconds, or `undefined`
+ */
+export function retryAfterOf(err: unknown): number | undefined {
+  return err instanceof AuthLiteHttpError ? retryAfters.get(err) : undefined;
+}
 
 /** The HTTP methods the upstream uses. */
 export type HttpMethod = "GET" | "POST" | "DELETE";
@@ -55,6 +78,12 @@ export interface TransportOptions {
   onReply?: (headers: Headers) => void;
   /** Wait (tests may shorten it; default a timer). */
   sleep?: (ms: number) => Promise<void>;
+  /** The circuit breaker every try goes through, if any. */
+  breaker?: Breaker | undefined;
+  /** Told of every try (`upstream`) and of rejected credentials (`credentials`). */
+  observe?: AuthLiteObserver | undefined;
+  /** Clock in milliseconds for the events' `startedAt` (default `Date.now`). */
+  now?: () => number;
 }
 
 /** The most read of a reply the client uses (JSON): beyond it, the reply is refused. */
@@ -122,6 +151,8 @@ export class Transport {
    * @returns the reply: a 2xx, or a status listed in `request.answers`
    * @throws {AuthLiteHttpError} on any other status
    * @throws {AuthLiteNetworkError} `ERR_NETWORK` or `ERR_TIMEOUT`
+   * @throws {AuthLiteCredentialsError} a 401/403 that names one of the organisation's credentials
+   * @throws {AuthLiteUnavailableError} `upstream` while the circuit breaker is open
    */
   async send(request: TransportRequest): Promise<TransportReply> {
     const url = this.#url(request);
@@ -131,7 +162,7 @@ export class Transport {
       const last = attempt + 1 >= attempts;
       let reply: TransportReply;
       try {
-        reply = await this.#once(url, request);
+        reply = await this.#attempt(url, request);
       } catch (err) {
         if (!last && err instanceof AuthLiteNetworkError && err.code === "ERR_NETWORK") {
           await sleep(backoffMs(attempt));
@@ -141,6 +172,11 @@ export class Transport {
       }
       this.#options.onReply?.(reply.headers);
       const { status } = reply;
+      const credential = rejectedCredential(status, reply.text);
+      if (credential !== null) {
+        emit(this.#options.observe, { type: "credentials", credential });
+        throw new AuthLiteCredentialsError(credential, request.path);
+      }
       if ((status >= 200 && status < 300) || request.answers?.includes(status)) return reply;
       if (!last && RETRYABLE_STATUSES.has(status)) {
         const delay = retryDelayMs(attempt, reply.headers.get("retry-after"), Date.now());
@@ -149,11 +185,46 @@ export class Transport {
           continue;
         }
       }
-      throw new AuthLiteHttpError(
+      const err = new AuthLiteHttpError(
         status,
         request.path,
         excerpt(reply.text, this.#secrets(request)),
       );
+      const wait = parseRetryAfter(reply.headers.get("retry-after"), Date.now());
+      if (wait !== undefined) retryAfters.set(err, wait / 1000);
+      throw err;
+    }
+  }
+
+  /** One try, through the breaker, reported to the observer. */
+  async #attempt(url: URL, request: TransportRequest): Promise<TransportReply> {
+    const { breaker, observe } = this.#options;
+    if (breaker === undefined && observe === undefined) return await this.#once(url, request);
+    const startedAt = (this.#options.now ?? Date.now)();
+    const t0 = performance.now();
+    let outcome: number | "network" | "timeout" | "rejected-open" = "network";
+    try {
+      const reply = breaker === undefined ? await this.#once(url, request) : await breaker.run(
+        () => this.#once(url, request),
+        ({ status: s }) => s === 408 || s === 429 || s >= 500,
+      );
+      outcome = reply.status;
+      return reply;
+    } catch (err) {
+      if (err instanceof AuthLiteNetworkError && err.code === "ERR_TIMEOUT") outcome = "timeout";
+      else if (err instanceof AuthLiteError && err.code === "ERR_UNAVAILABLE") {
+        outcome = "rejected-open";
+      } else if (err instanceof AuthLiteReplyError) outcome = 200;
+      throw err;
+    } finally {
+      emit(observe, {
+        type: "upstream",
+        endpoint: request.path,
+        method: request.method,
+        outcome,
+        durationMs: performance.now() - t0,
+        startedAt,
+      });
     }
   }
 

@@ -4,9 +4,19 @@
  *
  * @module
  */
-import type { TokenCheck, TokenPair } from "../cache/mod.ts";
+import type { TokenCheck, TokenPair } from "../_types.ts";
 
 export type { TokenCheck, TokenPair };
+
+/** Options of {@linkcode AuthLiteClient.validateTokenSet}. */
+export interface TokenSetCheckOptions {
+  /**
+   * The caller's signal (say, the incoming request's): once it aborts, an
+   * upstream call waiting for a slot on its behalf leaves the queue (when no
+   * other caller waits for the same call) and is never sent.
+   */
+  signal?: AbortSignal | undefined;
+}
 
 /** The verified claims of a signed reply, as the upstream sent them. */
 export type Claims = Readonly<Record<string, unknown>>;

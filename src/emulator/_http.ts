@@ -21,8 +21,30 @@ export function json(status: number, value: unknown, org?: OrgState): Response {
   return new Response(JSON.stringify(value), { status, headers });
 }
 
-/** The JSON reply for an error: `{detail}`, never a stack. */
+/**
+ * The organisation's own credentials rejected: the reply names the value
+ * (`credential`), so a client tells it from a user's token rejected.
+ */
+export class CredentialRejection extends EmulatorError {
+  /** The query parameter rejected. */
+  readonly credential: "api_key" | "signed_key" | "org_id";
+
+  /**
+   * @param status 401, or 403 for `org_id`
+   * @param credential the query parameter rejected
+   * @param message the detail
+   */
+  constructor(status: number, credential: "api_key" | "signed_key" | "org_id", message: string) {
+    super(status, message);
+    this.credential = credential;
+  }
+}
+
+/** The JSON reply for an error: `{detail}` (and `credential` for one), never a stack. */
 export function errorReply(err: unknown, org?: OrgState): Response {
+  if (err instanceof CredentialRejection) {
+    return json(err.status, { detail: err.message, credential: err.credential }, org);
+  }
   if (err instanceof EmulatorError) return json(err.status, { detail: err.message }, org);
   return json(500, { detail: "Internal error" }, org);
 }
@@ -53,18 +75,24 @@ export function queryBool(c: Context, name: string, fallback?: boolean): boolean
 export function authenticate(c: Context, state: State, orgIdParam = false): OrgState {
   const apiKey = c.req.query("api_key");
   const signedKey = c.req.query("signed_key");
-  if (!apiKey) throw new EmulatorError(401, "Missing credentials: api_key");
-  if (!signedKey) throw new EmulatorError(401, "Missing credentials: signed_key");
+  if (!apiKey) throw new CredentialRejection(401, "api_key", "Missing credentials: api_key");
+  if (!signedKey) {
+    throw new CredentialRejection(401, "signed_key", "Missing credentials: signed_key");
+  }
   const org = state.orgByApiKey(apiKey);
-  if (!org) throw new EmulatorError(401, "Invalid credentials: unknown api_key");
+  if (!org) throw new CredentialRejection(401, "api_key", "Invalid credentials: unknown api_key");
   if (!safeEqual(signedKey, org.signedKey)) {
-    throw new EmulatorError(401, "Invalid credentials: signed_key does not match api_key");
+    throw new CredentialRejection(
+      401,
+      "signed_key",
+      "Invalid credentials: signed_key does not match api_key",
+    );
   }
   if (orgIdParam) {
     const orgId = c.req.query("org_id");
-    if (!orgId) throw new EmulatorError(403, "Missing query parameter: org_id");
+    if (!orgId) throw new CredentialRejection(403, "org_id", "Missing query parameter: org_id");
     if (orgId !== org.org.orgId) {
-      throw new EmulatorError(403, "Forbidden: org_id does not match api_key");
+      throw new CredentialRejection(403, "org_id", "Forbidden: org_id does not match api_key");
     }
   }
   return org;
