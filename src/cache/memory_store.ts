@@ -27,6 +27,8 @@ export class MemoryStore implements KVStore {
   readonly maxEntries: number;
   /** Reads see every completed write (one process). */
   readonly consistency: "strong" = "strong";
+  /** In this process: its calls are neither timed nor guarded by a breaker. */
+  readonly local: true = true;
 
   /**
    * A new, empty store (prefer {@linkcode memoryStore}).

@@ -42,6 +42,12 @@ export interface KVStore {
    */
   putIfAbsent?(key: string, value: string, options: KVPutOptions): Promise<boolean>;
   /**
+   * `true` for a store inside this process (`memoryStore()`): its calls are
+   * not bounded by a timer nor guarded by a circuit breaker, since they
+   * cannot hang or fail as a network call does. Absent: a remote store.
+   */
+  readonly local?: boolean;
+  /**
    * How fresh reads are: `"strong"` (a read sees every completed write:
    * memory, Redis, Deno KV, a Durable Object) or `"eventual"` (Workers KV).
    * Absent: `"eventual"`.
