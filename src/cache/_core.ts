@@ -14,7 +14,10 @@ import { SingleFlight } from "./_single_flight.ts";
 import { deriveKeys } from "./_crypto.ts";
 
 /** The counters the cache keeps itself (the store's failures are counted by the store call). */
-export type CacheCounters = Omit<TokenSetCacheStats, "storeErrors" | "storeTimeouts">;
+export type CacheCounters = Omit<
+  TokenSetCacheStats,
+  "storeErrors" | "storeTimeouts" | "storeRejections"
+>;
 
 /** The shared state of one cache. */
 export interface Core {
@@ -47,6 +50,7 @@ export function createCore(config: CacheConfig): Core {
     now: config.now,
     observe: config.observe,
     onFailure: config.onError,
+    breaker: config.breaker,
   });
   let entries: Promise<EntryStore> | null = null;
   return {

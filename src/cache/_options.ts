@@ -30,9 +30,10 @@ export interface TokenSetCacheErrorEvent {
    * `error`: the store threw or rejected; `timeout`: it did not answer within
    * `storeTimeoutMs`; `garbage`: it returned a value that is not an entry of
    * ours (malformed, tampered with, moved from another key, or sealed with
-   * another secret).
+   * another secret); `rejected-open`: refused at once, without a store
+   * call, because the store's circuit breaker is open.
    */
-  reason: "error" | "timeout" | "garbage";
+  reason: "error" | "timeout" | "garbage" | "rejected-open";
   /** The store's own error, when `reason` is `error`. The store never sees a token or the secret. */
   error?: unknown;
 }
@@ -59,6 +60,8 @@ export interface TokenSetCacheStats {
   storeErrors: number;
   /** Store calls that timed out. */
   storeTimeouts: number;
+  /** Store calls refused at once by the open circuit breaker (no call made). */
+  storeRejections: number;
   /** Store values that were not valid entries. */
   garbage: number;
 }
@@ -81,6 +84,14 @@ export interface TokenSetCacheOptions {
   graceSeconds?: number;
   /** Bound on each store call in milliseconds (default 250); a slower call is a miss. */
   storeTimeoutMs?: number;
+  /**
+   * The circuit breaker on the calls of a remote store: after `failures`
+   * failures in a row (default 5) the store is not called for
+   * `halfOpenAfterMs` (default 1000), each call refused in microseconds (a
+   * miss, or a refresh answered `ERR_UNAVAILABLE`); then one probe call
+   * decides. `false` disables it. A `memoryStore()` has none.
+   */
+  storeBreaker?: { failures?: number; halfOpenAfterMs?: number } | false;
   /**
    * How long a caller that lost a refresh claim waits for the winner's pair,
    * in milliseconds (default 2000); after that it asks upstream itself.
@@ -116,6 +127,7 @@ export interface CacheConfig {
   prefix: string;
   onError: ((event: TokenSetCacheErrorEvent) => void) | undefined;
   observe: AuthLiteObserver | undefined;
+  breaker: { failures: number; halfOpenAfterMs: number } | false;
   /** `null`: no in-process layer. */
   layer: { maxEntries: number; maxBytes: number; recheckMs: number } | null;
 }
@@ -163,9 +175,22 @@ export function resolveOptions(options: TokenSetCacheOptions): CacheConfig {
       recheckMs: positive("memoryLayer.recheckSeconds", layer.recheckSeconds ?? 1) * 1000,
     };
   }
+  const b = options.storeBreaker ?? {};
+  const failures = b === false ? 1 : b.failures ?? 5;
+  if (!Number.isSafeInteger(failures) || failures < 1) {
+    throw new AuthLiteInputError(
+      "ERR_CONFIG",
+      "Invalid option: storeBreaker.failures must be a positive integer",
+    );
+  }
+  const breaker = b === false ? false : {
+    failures,
+    halfOpenAfterMs: positive("storeBreaker.halfOpenAfterMs", b.halfOpenAfterMs ?? 1000),
+  };
   return {
     store,
     secretKey: options.secretKey,
+    breaker,
     ttlMs: positive("ttlSeconds", options.ttlSeconds ?? 60) * 1000,
     graceMs: positive("graceSeconds", options.graceSeconds ?? 30, true) * 1000,
     timeoutMs: positive("storeTimeoutMs", options.storeTimeoutMs ?? 250),

@@ -7,13 +7,14 @@
  * @module
  */
 import type { KVStore } from "./store.ts";
+import { Breaker, type BreakerOptions } from "./_breaker.ts";
 import { type AuthLiteObserver, emit } from "../_events.ts";
 
 /** A store operation, as events and reports name it. */
 export type StoreOperation = "get" | "put" | "delete" | "putIfAbsent";
 
-/** Why a store call gave no answer. */
-export type StoreFailure = "error" | "timeout";
+/** Why a store call gave no answer (`rejected-open`: refused at once by the open breaker). */
+export type StoreFailure = "error" | "timeout" | "rejected-open";
 
 /** The answer of a guarded call: the store's value, or why there is none. */
 export type StoreResult<T> = { ok: true; value: T } | { ok: false; reason: StoreFailure };
@@ -35,6 +36,8 @@ export interface GuardedStoreOptions {
   observe?: AuthLiteObserver | undefined;
   /** Told of every failure; what it throws is ignored. */
   onFailure?: ((report: StoreFailureReport) => void) | undefined;
+  /** The circuit breaker of a remote store (default: 5 failures in a row, 1 s open); `false`: none. */
+  breaker?: BreakerOptions | false | undefined;
 }
 
 const TIMEOUT: unique symbol = Symbol("timeout");
@@ -62,7 +65,12 @@ export class GuardedStore {
   /** A store of this process (declared by the store): no timer per call. */
   readonly local: boolean;
   /** Failures so far. */
-  readonly failures: { errors: number; timeouts: number } = { errors: 0, timeouts: 0 };
+  readonly failures: { errors: number; timeouts: number; rejected: number } = {
+    errors: 0,
+    timeouts: 0,
+    rejected: 0,
+  };
+  #breaker: Breaker | null;
   #timeoutMs: number;
   #now: () => number;
   #observe: AuthLiteObserver | undefined;
@@ -75,6 +83,18 @@ export class GuardedStore {
     this.#now = options.now;
     this.#observe = options.observe;
     this.#onFailure = options.onFailure;
+    const observe = options.observe;
+    // On the real clock: the store recovers in real time, whatever clock the cache is given.
+    this.#breaker = this.local || options.breaker === false ? null : new Breaker(
+      options.breaker ?? {},
+      () => performance.now(),
+      (state) => emit(observe, { type: "breaker", name: "store", state }),
+    );
+  }
+
+  /** How long until the store is worth another try, ms (0 when the breaker is closed). */
+  retryAfterMs(): number {
+    return this.#breaker?.retryAfterMs() ?? 0;
   }
 
   get(key: string): Promise<StoreResult<string | null>> {
@@ -122,6 +142,9 @@ export class GuardedStore {
     if (result.reason === "timeout") {
       this.failures.timeouts++;
       this.#report({ operation, reason: "timeout" });
+    } else if (result.reason === "rejected-open") {
+      this.failures.rejected++;
+      this.#report({ operation, reason: "rejected-open" });
     } else {
       this.failures.errors++;
       this.#report({ operation, reason: "error", error: result.error });
@@ -176,18 +199,32 @@ export class GuardedStore {
   async #bounded<T>(
     fn: (store: KVStore) => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; reason: StoreFailure; error?: unknown }> {
+    // In process: no timer (a timer per call costs more than the call), no breaker.
+    if (this.local) {
+      try {
+        return { ok: true, value: await fn(this.store) };
+      } catch (error) {
+        return { ok: false, reason: "error", error };
+      }
+    }
+    const breaker = this.#breaker;
+    if (breaker !== null && !breaker.admit()) return { ok: false, reason: "rejected-open" };
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      // In process: no timer (a timer per call costs more than the call).
-      if (this.local) return { ok: true, value: await fn(this.store) };
       const work = Promise.resolve().then(() => fn(this.store));
       work.catch(() => {});
       const timeout = new Promise<typeof TIMEOUT>((resolve) => {
         timer = setTimeout(() => resolve(TIMEOUT), this.#timeoutMs);
       });
       const value = await Promise.race([work, timeout]);
-      return value === TIMEOUT ? { ok: false, reason: "timeout" } : { ok: true, value };
+      if (value === TIMEOUT) {
+        breaker?.failure();
+        return { ok: false, reason: "timeout" };
+      }
+      breaker?.success();
+      return { ok: true, value };
     } catch (error) {
+      breaker?.failure();
       return { ok: false, reason: "error", error };
     } finally {
       clearTimeout(timer);

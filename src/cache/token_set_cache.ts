@@ -90,8 +90,13 @@ export class TokenSetCache implements TokenSetCacheLike {
    * @returns hits, misses, upstream calls and store failures so far
    */
   stats(): TokenSetCacheStats {
-    const { errors, timeouts } = this.#core.store.failures;
-    return { ...this.#core.stats, storeErrors: errors, storeTimeouts: timeouts };
+    const { errors, timeouts, rejected } = this.#core.store.failures;
+    return {
+      ...this.#core.stats,
+      storeErrors: errors,
+      storeTimeouts: timeouts,
+      storeRejections: rejected,
+    };
   }
 
   /**
