@@ -7,7 +7,8 @@
  */
 import type { CacheConfig, TokenSetCacheStats } from "./_options.ts";
 import { GuardedStore } from "./_store_call.ts";
-import { EntryStore } from "./_entries.ts";
+import { EntryStore, type RefreshedEntry } from "./_entries.ts";
+import { Lru } from "./_lru.ts";
 import { MemoryLayer } from "./_memory_layer.ts";
 import { Revocations } from "./_revocation.ts";
 import { SingleFlight } from "./_single_flight.ts";
@@ -28,6 +29,12 @@ export interface Core {
   /** Concurrent validations of one token, and refreshes of one pair, share one call. */
   flights: SingleFlight;
   stats: CacheCounters;
+  /**
+   * What the last lookup of an access token that missed found under its key:
+   * the refreshed pair, or nothing. The refresh that follows a failed
+   * validation takes it from here instead of reading the key a second time.
+   */
+  missed: Lru<RefreshedEntry | null>;
   /** The entries, once the keys are derived (lazily, on first use). */
   entries(): Promise<EntryStore>;
 }
@@ -60,6 +67,7 @@ export function createCore(config: CacheConfig): Core {
     revocations: new Revocations(config.now),
     flights: new SingleFlight(),
     stats,
+    missed: new Lru(10_000, config.now),
     entries(): Promise<EntryStore> {
       if (entries === null) {
         const made = deriveKeys(config.secretKey).then((keys) =>

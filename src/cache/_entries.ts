@@ -20,20 +20,22 @@ export interface ValidEntry {
   user?: string;
 }
 
-/** An access token that was refreshed (so upstream found it invalid): `at:<mac>`. */
+/**
+ * An access token that was refreshed (so upstream found it invalid), under
+ * its own key `at:<mac>`, with the pair that replaced it: the grace entry.
+ * Only a caller holding this access token and the refresh token it was
+ * refreshed with gets the pair; a late caller learns in the one read of its
+ * validation that the token was refreshed and where the pair is.
+ */
 export interface RefreshedEntry {
   kind: "refreshed";
   expiresAt: number;
-}
-
-/** A refreshed pair, for the callers still holding the pair it replaced: `rt:<mac of the refresh token>`. */
-export interface GraceEntry {
-  kind: "grace";
-  expiresAt: number;
+  /** The new access token. */
   accessToken: string;
+  /** The new refresh token. */
   refreshToken: string;
-  /** Keyed hash of the access token that was refreshed: only its holder gets the pair. */
-  replacedAccess: string;
+  /** Keyed hash of the refresh token that was redeemed. */
+  refreshedWith: string;
 }
 
 /** A revoked token: `rv:<mac>`. */
@@ -50,14 +52,14 @@ export interface WatermarkEntry {
 }
 
 /** Any entry of the cache. */
-export type Entry = ValidEntry | RefreshedEntry | GraceEntry | TombstoneEntry | WatermarkEntry;
+export type Entry = ValidEntry | RefreshedEntry | TombstoneEntry | WatermarkEntry;
 /** The kind of an entry. */
 export type Kind = Entry["kind"];
 /** An entry of one of these kinds. */
 export type EntryOf<K extends Kind> = Extract<Entry, { kind: K }>;
 
 /** The part of a key that says what lies under it (`cl`: a refresh claim, not sealed). */
-export type KeyTag = "at" | "rt" | "rv" | "wm" | "cl";
+export type KeyTag = "at" | "rv" | "wm" | "cl";
 
 const num = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const text = (v: unknown): v is string => typeof v === "string" && v !== "";
@@ -80,18 +82,17 @@ export function parseEntry(json: string): Entry | null {
       return text(e.user)
         ? { kind: "valid", expiresAt, validatedAt: e.validatedAt, user: e.user }
         : { kind: "valid", expiresAt, validatedAt: e.validatedAt };
-    case "grace":
-      if (!text(e.accessToken) || !text(e.refreshToken) || !text(e.replacedAccess)) return null;
+    case "refreshed":
+      if (!text(e.accessToken) || !text(e.refreshToken) || !text(e.refreshedWith)) return null;
       return {
-        kind: "grace",
+        kind: "refreshed",
         expiresAt,
         accessToken: e.accessToken,
         refreshToken: e.refreshToken,
-        replacedAccess: e.replacedAccess,
+        refreshedWith: e.refreshedWith,
       };
-    case "refreshed":
     case "revoked":
-      return { kind: e.kind, expiresAt };
+      return { kind: "revoked", expiresAt };
     case "watermark":
       return num(e.revokedBefore)
         ? { kind: "watermark", expiresAt, revokedBefore: e.revokedBefore }
@@ -158,6 +159,15 @@ export class EntryStore {
     const got = await this.store.get(key);
     if (!got.ok) return null;
     return await this.opened(key, got.value, kinds);
+  }
+
+  /**
+   * The stored values under `keys` (`null`: none, or the store failed), in
+   * one store call where the store can; open each with {@linkcode EntryStore.opened}.
+   */
+  async rawMany(keys: readonly string[]): Promise<(string | null)[]> {
+    const got = await this.store.getMany(keys);
+    return got.map((result) => (result.ok ? result.value : null));
   }
 
   /** The entry a stored value holds, checked as {@linkcode EntryStore.read} does. */

@@ -24,7 +24,7 @@ export interface MemoryLayerOptions {
 
 /** What went wrong with the store; reported to {@linkcode TokenSetCacheOptions.onError}. */
 export interface TokenSetCacheErrorEvent {
-  /** The store operation. */
+  /** The store operation (`get` for any read, one key or several). */
   operation: "get" | "put" | "delete" | "putIfAbsent";
   /**
    * `error`: the store threw or rejected; `timeout`: it did not answer within

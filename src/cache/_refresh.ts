@@ -4,7 +4,9 @@
  * replaced get the new pair.
  *
  * 1. **Grace**: a pair refreshed a moment ago (here or elsewhere) for this
- *    refresh token and this very access token is handed out as it is.
+ *    refresh token and this very access token is handed out as it is. It
+ *    lies under the old access token's key (`at:`), so the validation that
+ *    failed just before has already read it (no second read).
  * 2. **Claim**: otherwise the caller claims the refresh in the store with an
  *    atomic `putIfAbsent` (`cl:`, 10 s). A caller that loses the claim waits,
  *    bounded, for the winner's pair to appear in the grace entry. A refresh
@@ -17,14 +19,17 @@
  * 3. **Redeem**: the refresh token goes upstream. Only a rejection of the
  *    token (`AuthLiteTokenSetError`) is a rejection; any other failure
  *    releases the claim and is passed on as it is.
- * 4. **Record**: the new access token is kept as valid, the pair goes into
- *    the grace entry (`rt:`) and the old access token's key says "refreshed",
- *    so that late callers with the old pair skip the validation.
+ * 4. **Record**: the new access token is kept as valid, and the old access
+ *    token's key says "refreshed", with the new pair: late callers with the
+ *    old pair skip the validation and take the pair. Two writes.
+ *
+ * The winner's path is four store operations: the validation's one read,
+ * the claim, and the two writes.
  *
  * @module
  */
 import type { Core } from "./_core.ts";
-import type { EntryStore, GraceEntry, RefreshedEntry } from "./_entries.ts";
+import type { EntryStore, RefreshedEntry } from "./_entries.ts";
 import { lookupValid, writeValid } from "./_valid.ts";
 import type { TokenPair, TokenSetUpstream } from "./types.ts";
 import { AuthLiteTokenSetError, AuthLiteUnavailableError } from "../errors.ts";
@@ -51,9 +56,9 @@ interface Refresh {
 }
 
 /**
- * The grace entry of a refresh token: `ours` (a pair for this caller's old
- * access token), `other` (the token was redeemed for another access token, or
- * its new pair is revoked: nothing for this caller), or `none`.
+ * The grace pair for a caller: `ours` (the pair its old access token was
+ * refreshed to), `other` (the refresh token was redeemed for another access
+ * token, or the new pair is revoked: nothing for this caller), or `none`.
  */
 type Grace = { kind: "ours"; pair: TokenPair } | { kind: "other" } | { kind: "none" };
 
@@ -77,7 +82,7 @@ export function refresh(
     const rm = es.mac(refreshToken);
     const am = accessToken === undefined ? null : es.mac(accessToken);
     const r: Refresh = { refreshToken, accessToken, rm, am, claimKey: es.key("cl", rm) };
-    const early = await readGrace(core, es, r);
+    const early = await firstGrace(core, es, r);
     if (early.kind === "ours") return waited(core, early.pair);
     const clearance = early.kind === "other" ? "done" : await clear(core, es, r);
     if (typeof clearance === "object") return waited(core, clearance.pair);
@@ -100,6 +105,26 @@ function deferred(core: Core, err: unknown): unknown {
   return err;
 }
 
+function inProgress(core: Core): unknown {
+  return deferred(
+    core,
+    new AuthLiteUnavailableError("upstream", "a refresh of this session is in progress", 1),
+  );
+}
+
+/** The grace pair, from what the failed validation just read, else from the store. */
+async function firstGrace(core: Core, es: EntryStore, r: Refresh): Promise<Grace> {
+  if (core.config.graceMs <= 0 || r.accessToken === undefined || r.am === null) {
+    return { kind: "none" };
+  }
+  const missed = core.missed.get(r.accessToken);
+  core.missed.delete(r.accessToken);
+  const entry = missed !== undefined
+    ? missed
+    : await es.read(es.key("at", r.am), "valid", "refreshed");
+  return await graceOf(core, es, r, entry?.kind === "refreshed" ? entry : null);
+}
+
 /** Get the claim, or the pair of its holder; throws `ERR_UNAVAILABLE` when neither can be had. */
 async function clear(core: Core, es: EntryStore, r: Refresh): Promise<Clearance> {
   if (core.config.graceMs <= 0 || es.store.store.putIfAbsent === undefined) return "none";
@@ -118,20 +143,19 @@ async function clear(core: Core, es: EntryStore, r: Refresh): Promise<Clearance>
     const outcome = await awaitGrace(core, es, r);
     if (outcome !== "released") return outcome;
   }
-  throw deferred(
-    core,
-    new AuthLiteUnavailableError("upstream", "a refresh of this session is in progress", 1),
-  );
+  throw inProgress(core);
 }
 
 /**
- * Claim the refresh in the store. A claim the store failed to answer is
- * tried again (Deno KV answers "database is locked" to concurrent commits
- * from several processes), unless the store's breaker is open.
+ * Claim the refresh in the store; the claim names the access token it was
+ * made with (its keyed hash), so that a caller holding another one knows
+ * where to look for the outcome. A claim the store failed to answer is tried
+ * again (Deno KV answers "database is locked" to concurrent commits from
+ * several processes), unless the store's breaker is open.
  */
 async function claimRefresh(es: EntryStore, r: Refresh): Promise<"won" | "lost" | "failed"> {
-  const nonce = crypto.randomUUID();
-  const attempt = () => es.store.putIfAbsent(r.claimKey, nonce, CLAIM_SECONDS)!;
+  const value = `${crypto.randomUUID()}.${r.am ?? ""}`;
+  const attempt = () => es.store.putIfAbsent(r.claimKey, value, CLAIM_SECONDS)!;
   let result = await attempt();
   for (const delay of CLAIM_RETRY_MS) {
     if (result.ok || result.reason === "rejected-open") break;
@@ -160,14 +184,17 @@ async function redeem(
   } catch (err) {
     if (claimed) await es.store.delete(r.claimKey);
     if (!(err instanceof AuthLiteTokenSetError)) throw deferred(core, err);
-    const late = await readGrace(core, es, r);
-    if (late.kind === "ours") return { waited: late.pair };
+    if (r.am !== null && core.config.graceMs > 0) {
+      const late = await es.read(es.key("at", r.am), "valid", "refreshed");
+      const grace = await graceOf(core, es, r, late?.kind === "refreshed" ? late : null);
+      if (grace.kind === "ours") return { waited: grace.pair };
+    }
     emit(core.config.observe, { type: "refresh", outcome: "rejected" });
     throw err;
   }
 }
 
-/** Keep the new pair: its access token as valid, the grace entry, and "refreshed" on the old one. */
+/** Keep the new pair: its access token as valid, and the old one as refreshed, with the pair. */
 async function record(
   core: Core,
   es: EntryStore,
@@ -175,30 +202,25 @@ async function record(
   pair: TokenPair,
   sentAt: number,
 ): Promise<void> {
-  await writeValid(core, es, pair.accessToken, es.mac(pair.accessToken), sentAt, true);
-  if (core.config.graceMs <= 0 || r.am === null) return;
-  const expiresAt = core.config.now() + core.config.graceMs;
-  const entry: GraceEntry = {
-    kind: "grace",
-    expiresAt,
+  const valid = writeValid(core, es, pair.accessToken, es.mac(pair.accessToken), sentAt, true);
+  if (core.config.graceMs <= 0 || r.am === null) return await valid;
+  const old: RefreshedEntry = {
+    kind: "refreshed",
+    expiresAt: core.config.now() + core.config.graceMs,
     accessToken: pair.accessToken,
     refreshToken: pair.refreshToken,
-    replacedAccess: r.am,
+    refreshedWith: r.rm,
   };
-  const old: RefreshedEntry = { kind: "refreshed", expiresAt };
-  // The old access token's key says it was refreshed (upstream had found it
-  // invalid), so late callers with the old pair skip the validation and take
-  // the pair from the grace entry.
-  await Promise.all([
-    es.store.persist(() => es.write(es.key("rt", r.rm), entry)),
-    es.write(es.key("at", r.am), old),
-  ]);
+  const am = r.am;
+  // What the callers still holding the old pair wait for: retried.
+  await Promise.all([valid, es.store.persist(() => es.write(es.key("at", am), old))]);
 }
 
 /**
  * Wait, bounded by `claimWaitMs`, for the redemption another caller claimed:
- * its pair, `done` (it is over and the pair is not for this caller),
- * `released` (it gave up), or `timeout` (its claim still stands: deferred).
+ * its pair, `done` (it is over and the pair is not for this caller), or
+ * `released` (it gave up). Its claim still standing at the end: deferred.
+ * Each look is one read of the claim and the keys where the outcome lands.
  */
 async function awaitGrace(
   core: Core,
@@ -208,40 +230,50 @@ async function awaitGrace(
   const { now, claimWaitMs } = core.config;
   const deadline = now() + claimWaitMs;
   const started = Date.now();
+  let holder: string | null = null;
   for (;;) {
-    const grace = await readGrace(core, es, r);
+    const keys = [r.claimKey];
+    if (r.am !== null) keys.push(es.key("at", r.am));
+    if (holder !== null) keys.push(es.key("at", holder));
+    const raw = await es.rawMany(keys);
+    const claim = raw[0] ?? null;
+    const mine = r.am === null ? null : await es.opened(keys[1]!, raw[1], ["valid", "refreshed"]);
+    const grace = await graceOf(core, es, r, mine?.kind === "refreshed" ? mine : null);
     if (grace.kind === "ours") return { pair: grace.pair };
     if (grace.kind === "other") return "done";
+    if (holder !== null) {
+      const theirs = await es.opened(keys.at(-1)!, raw.at(-1), ["valid", "refreshed"]);
+      if (theirs?.kind === "refreshed" && theirs.refreshedWith === r.rm) return "done";
+    }
+    if (claim === null) return "released";
+    const named = claim.includes(".") ? claim.slice(claim.indexOf(".") + 1) : "";
+    if (holder === null && named !== "" && named !== r.am) {
+      holder = named; // look at once where the holder's outcome lands
+      continue;
+    }
     // The injected clock may stand still in tests: the real one bounds the wait too.
-    if (now() >= deadline || Date.now() - started >= claimWaitMs) {
-      throw deferred(
-        core,
-        new AuthLiteUnavailableError("upstream", "a refresh of this session is in progress", 1),
-      );
-    }
-    const claim = await es.store.get(r.claimKey);
-    if (claim.ok && claim.value === null) {
-      // The winner gave up (or finished): one last look.
-      const last = await readGrace(core, es, r);
-      if (last.kind === "ours") return { pair: last.pair };
-      return last.kind === "other" ? "done" : "released";
-    }
+    if (now() >= deadline || Date.now() - started >= claimWaitMs) throw inProgress(core);
     await sleep(POLL_MS);
   }
 }
 
 /**
- * The pair a refresh of this refresh token gave a moment ago, for a caller
- * that still holds the pair it replaced: only with the same access token
- * (the refresh token alone unlocks nothing), and only while the new access
- * token is still valid in the cache (not revoked), so that a logout of the
- * new pair also closes the window.
+ * The pair a refresh gave a moment ago, for a caller that still holds the
+ * pair it replaced: only with the same access token and refresh token (the
+ * refresh token alone unlocks nothing), and only while the new access token
+ * is still valid in the cache (not revoked), so that a logout of the new pair
+ * also closes the window.
  */
-async function readGrace(core: Core, es: EntryStore, r: Refresh): Promise<Grace> {
-  if (core.config.graceMs <= 0) return { kind: "none" };
-  const entry = await es.read(es.key("rt", r.rm), "grace");
+async function graceOf(
+  core: Core,
+  es: EntryStore,
+  r: Refresh,
+  entry: RefreshedEntry | null,
+): Promise<Grace> {
   if (entry === null) return { kind: "none" };
-  if (r.am === null || entry.replacedAccess !== r.am) return { kind: "other" };
+  if (entry.refreshedWith !== r.rm || core.revocations.has(r.refreshToken)) {
+    return { kind: "other" };
+  }
   const valid = await lookupValid(core, es, entry.accessToken, es.mac(entry.accessToken));
   if (valid === null || valid === "refreshed") return { kind: "other" };
   core.stats.graceHits++;

@@ -91,6 +91,7 @@ export async function forget(
     revocations.provisional(token, until);
     if (layer?.delete(token) === true) known = true;
     core.flights.drop(`a:${token}`);
+    core.missed.delete(token);
   }
   // Only a token that was valid (or whose revoke the upstream confirmed)
   // earns a kept tombstone, in process and in the store: a stream of bogus
@@ -113,7 +114,8 @@ export async function forget(
       const stone: TombstoneEntry = { kind: "revoked", expiresAt: until };
       work.push(store.persist(() => es.write(es.key("rv", h), stone), true));
     }
-    for (const tag of ["at", "rt"] as const) {
+    // The token's entry (valid, or refreshed with its grace pair) and any refresh claim of it.
+    for (const tag of ["at", "cl"] as const) {
       const key = es.key(tag, h);
       work.push(store.persist(async () => (await store.delete(key)).ok));
     }

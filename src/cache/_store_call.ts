@@ -11,7 +11,7 @@ import { Breaker, type BreakerOptions } from "./_breaker.ts";
 import { type AuthLiteObserver, emit } from "../_events.ts";
 
 /** A store operation, as events and reports name it. */
-export type StoreOperation = "get" | "put" | "delete" | "putIfAbsent";
+export type StoreOperation = "get" | "getMany" | "put" | "delete" | "putIfAbsent";
 
 /** Why a store call gave no answer (`rejected-open`: refused at once by the open breaker). */
 export type StoreFailure = "error" | "timeout" | "rejected-open";
@@ -21,7 +21,8 @@ export type StoreResult<T> = { ok: true; value: T } | { ok: false; reason: Store
 
 /** What {@linkcode GuardedStore} reports to its `onFailure` hook. */
 export interface StoreFailureReport {
-  operation: StoreOperation;
+  /** `get` for any read, one key or several (`onError` has always named reads so). */
+  operation: Exclude<StoreOperation, "getMany">;
   reason: StoreFailure | "garbage";
   /** The store's own error, when `reason` is `error`. */
   error?: unknown;
@@ -99,6 +100,19 @@ export class GuardedStore {
 
   get(key: string): Promise<StoreResult<string | null>> {
     return this.call("get", (s) => s.get(key));
+  }
+
+  /**
+   * The values under `keys`: one call where the store has `getMany`, else
+   * one `get` per key, in parallel (each a result of its own).
+   */
+  async getMany(keys: readonly string[]): Promise<StoreResult<string | null>[]> {
+    const store = this.store;
+    if (keys.length === 1 || store.getMany === undefined) {
+      return await Promise.all(keys.map((key) => this.get(key)));
+    }
+    const many = await this.call("getMany", (s) => s.getMany!(keys));
+    return keys.map((_, i) => many.ok ? { ok: true, value: many.value[i] ?? null } : many);
   }
 
   put(key: string, value: string, ttlSeconds: number): Promise<StoreResult<void>> {
@@ -231,10 +245,11 @@ export class GuardedStore {
     }
   }
 
-  #report(report: StoreFailureReport): void {
+  #report(report: { operation: StoreOperation } & Omit<StoreFailureReport, "operation">): void {
     if (this.#onFailure === undefined) return;
+    const operation = report.operation === "getMany" ? "get" : report.operation;
     try {
-      this.#onFailure(report);
+      this.#onFailure({ ...report, operation });
     } catch {
       // A failing hook must not turn a cache miss into a failed call.
     }

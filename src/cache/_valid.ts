@@ -13,6 +13,8 @@ import { emit } from "../_events.ts";
 
 const MISS = { type: "cache", outcome: "miss" } as const;
 const STORE_HIT = { type: "cache", outcome: "store-hit" } as const;
+/** How long a miss's finding waits for the refresh that follows it, ms. */
+const MISSED_MS = 2000;
 
 /** The user key of a token (keyed hash of its JWT `sub`), or `null`. */
 export function userOf(es: EntryStore, token: string): string | null {
@@ -40,14 +42,20 @@ export async function lookupValid(
     return null;
   }
   const user = userOf(es, token);
+  // One read: the entry, its tombstone and its user's watermark together.
+  const keys = [es.key("at", hash), es.key("rv", hash)];
+  if (user !== null) keys.push(es.key("wm", user));
+  const raw = await es.rawMany(keys);
   const [found, stone, mark] = await Promise.all([
-    es.read(es.key("at", hash), "valid", "refreshed"),
-    es.read(es.key("rv", hash), "revoked"),
-    user === null ? null : es.read(es.key("wm", user), "watermark"),
+    es.opened(keys[0]!, raw[0], ["valid", "refreshed"] as const),
+    es.opened(keys[1]!, raw[1], ["revoked"] as const),
+    user === null ? null : es.opened(keys[2]!, raw[2], ["watermark"] as const),
   ]);
   if (found === null || found.kind === "refreshed") {
     stats.misses++;
     emit(observe, MISS);
+    // For the refresh that follows: what was found under the token's key.
+    core.missed.set(token, found, core.config.now() + MISSED_MS);
     return found === null ? null : "refreshed";
   }
   if (

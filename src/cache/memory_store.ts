@@ -65,6 +65,16 @@ export class MemoryStore implements KVStore {
   }
 
   /**
+   * The values under `keys`, in their order (`null` where there is none).
+   *
+   * @param keys the keys
+   * @returns the values
+   */
+  getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return Promise.resolve(keys.map((key) => this.#lru.get(key) ?? null));
+  }
+
+  /**
    * Store `value` under `key` for `options.ttlSeconds`.
    *
    * @param key the key
