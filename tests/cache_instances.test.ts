@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { AuthLiteClient } from "../src/client/mod.ts";
 import { type KVStore, memoryStore, TokenSetCache } from "../src/cache/mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
+import { AuthLiteError } from "../src/errors.ts";
 import { type CacheHarness, RecordingStore, startHarness } from "./_cache_harness.ts";
 
 function client(h: CacheHarness, store: KVStore, claimWaitMs?: number): AuthLiteClient {
@@ -216,24 +217,45 @@ describe("two instances sharing one store", () => {
     }, new RecordingStore());
   });
 
-  for (const lose of ["dead", "released"] as const) {
-    test(`validateTokenSet() refreshes itself when the claim's winner ${lose === "dead" ? "never finishes (after claimWaitMs)" : "gave up"}`, async () => {
-      const store = new ClaimingStore();
-      const h = await startHarness({ accessTokenTtlSeconds: 120 });
-      try {
-        const b = client(h, store, 100);
-        const s = h.session();
-        h.advance(300);
-        h.emulator.resetRequests();
-        store.lose = lose;
-        const r = await b.validateTokenSet(s.accessToken, s.refreshToken);
-        assert.equal(r.state, false);
-        assert.equal(h.calls().refresh, 1);
-      } finally {
-        await h.close();
-      }
-    });
-  }
+  test("validateTokenSet() refreshes itself when the claim's winner gave up", async () => {
+    const store = new ClaimingStore();
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const b = client(h, store, 100);
+      const s = h.session();
+      h.advance(300);
+      h.emulator.resetRequests();
+      store.lose = "released";
+      const r = await b.validateTokenSet(s.accessToken, s.refreshToken);
+      assert.equal(r.state, false);
+      assert.equal(h.calls().refresh, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  // Issue 17: a refresh token is presented upstream only by the holder of its
+  // claim. A winner that never finishes holds it until it expires (10 s):
+  // meanwhile the refresh is deferred (503, the session kept), not redeemed
+  // a second time (until this round, the loser redeemed it after claimWaitMs).
+  test("validateTokenSet() defers, without redeeming, while the claim's winner never finishes", async () => {
+    const store = new ClaimingStore();
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const b = client(h, store, 100);
+      const s = h.session();
+      h.advance(300);
+      h.emulator.resetRequests();
+      store.lose = "dead";
+      await assert.rejects(
+        b.validateTokenSet(s.accessToken, s.refreshToken),
+        (err: unknown) => err instanceof AuthLiteError && err.code === "ERR_UNAVAILABLE",
+      );
+      assert.equal(h.calls().refresh, 0);
+    } finally {
+      await h.close();
+    }
+  });
   test("revokeToken() of a pair that was just refreshed reads the refreshed marker as no garbage", async () => {
     const h = await startHarness({ accessTokenTtlSeconds: 120 });
     try {

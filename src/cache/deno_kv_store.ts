@@ -17,6 +17,10 @@ export interface DenoKvLike {
   set(key: readonly string[], value: string, options: { expireIn: number }): Promise<unknown>;
   /** Delete an entry. */
   delete(key: readonly string[]): Promise<void>;
+  /** Read up to 10 entries at once; without it the store has no `getMany`. */
+  getMany?(
+    keys: readonly (readonly string[])[],
+  ): Promise<{ value: unknown; versionstamp?: string | null }[]>;
   /** Start an atomic operation (`Deno.Kv.atomic()`); without it the store has no `putIfAbsent`. */
   atomic?(): DenoKvAtomicLike;
 }
@@ -74,6 +78,18 @@ export function denoKVStore(kv: DenoKvLike, options: DenoKVStoreOptions = {}): K
     delete: (key: string): Promise<void> => kv.delete([...prefix, key]),
     consistency: "strong",
   };
+  if (typeof kv.getMany === "function") {
+    const getMany = kv.getMany.bind(kv);
+    store.getMany = async (keys): Promise<(string | null)[]> => {
+      const out: (string | null)[] = [];
+      // Deno KV reads at most 10 keys at once.
+      for (let i = 0; i < keys.length; i += 10) {
+        const entries = await getMany(keys.slice(i, i + 10).map((key) => [...prefix, key]));
+        for (const e of entries) out.push(typeof e?.value === "string" ? e.value : null);
+      }
+      return out;
+    };
+  }
   if (typeof kv.atomic !== "function") return store;
   // Deno KV deletes expired keys lazily (a get still returns them), so a null
   // versionstamp check alone would see a dead claim as live: a claim also
@@ -84,7 +100,9 @@ export function denoKVStore(kv: DenoKvLike, options: DenoKVStoreOptions = {}): K
     const expireIn = Math.max(1, Math.ceil(options.ttlSeconds * 1000));
     const main = [...prefix, key];
     const side = [...prefix, "\u0000exp", key];
-    const [current, expiry] = await Promise.all([kv.get(main), kv.get(side)]);
+    const [current, expiry] = kv.getMany === undefined
+      ? await Promise.all([kv.get(main), kv.get(side)])
+      : await kv.getMany([main, side]);
     let versionstamp: string | null = null;
     if (current?.value !== null && current?.value !== undefined) {
       const dead = typeof expiry?.value === "number" && expiry.value <= Date.now();

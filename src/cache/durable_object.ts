@@ -11,6 +11,7 @@ export const STORE_OBJECT_URL = "https://authlite-store.internal/op";
 /** One operation, as sent to the object. */
 export type StoreRequest =
   | { op: "get"; key: string }
+  | { op: "getMany"; keys: string[] }
   | { op: "delete"; key: string }
   | { op: "put" | "putIfAbsent"; key: string; value: string; ttlSeconds: number };
 
@@ -50,6 +51,8 @@ interface Stored {
 /** Largest key and value the object takes (Durable Object storage: 2 KiB keys, 128 KiB values). */
 const MAX_KEY = 2048;
 const MAX_VALUE = 128 * 1024 - 64;
+/** The most keys of one `getMany`. */
+const MAX_KEYS = 16;
 /** The alarm runs this long after the first expiry, to clear several entries at once. */
 const SWEEP_SLACK_MS = 60_000;
 
@@ -61,12 +64,19 @@ function isStored(v: unknown): v is Stored {
 function parseRequest(body: unknown): StoreRequest | string {
   const r = body as Record<string, unknown> | null;
   if (r === null || typeof r !== "object") return "a JSON object is expected";
-  const { op, key } = r;
+  const { op, key, keys } = r;
+  if (op === "getMany") {
+    const good = Array.isArray(keys) && keys.length >= 1 && keys.length <= MAX_KEYS &&
+      keys.every((k) => typeof k === "string" && k !== "" && k.length <= MAX_KEY);
+    return good ? { op, keys: keys as string[] } : `keys must be 1 to ${MAX_KEYS} keys`;
+  }
   if (typeof key !== "string" || key === "" || key.length > MAX_KEY) {
     return `key must be a string of 1 to ${MAX_KEY} characters`;
   }
   if (op === "get" || op === "delete") return { op, key };
-  if (op !== "put" && op !== "putIfAbsent") return "op must be get, put, delete or putIfAbsent";
+  if (op !== "put" && op !== "putIfAbsent") {
+    return "op must be get, getMany, put, delete or putIfAbsent";
+  }
   const { value, ttlSeconds } = r;
   if (typeof value !== "string" || value.length > MAX_VALUE) {
     return `value must be a string of at most ${MAX_VALUE} characters`;
@@ -175,6 +185,11 @@ export class AuthLiteStoreObject {
     switch (op.op) {
       case "get":
         return (await this.#live(op.key))?.v ?? null;
+      case "getMany": {
+        const out: (string | null)[] = [];
+        for (const key of op.keys) out.push((await this.#live(key))?.v ?? null);
+        return out;
+      }
       case "delete":
         await this.#storage.delete(op.key);
         return true;

@@ -128,8 +128,8 @@ export function durableObjectStore(
     ? (key: string) => `${namePrefix}k:${key}`
     : (key: string) => `${namePrefix}s:${fnv1a(key) % shards}`;
 
-  async function send(request: StoreRequest): Promise<unknown> {
-    const stub = namespace.get(namespace.idFromName(nameOf(request.key)));
+  async function send(request: StoreRequest, name: string): Promise<unknown> {
+    const stub = namespace.get(namespace.idFromName(name));
     const res = await stub.fetch(STORE_OBJECT_URL, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -147,20 +147,47 @@ export function durableObjectStore(
   return {
     consistency: "strong",
     get: async (key: string): Promise<string | null> => {
-      const result = await send({ op: "get", key });
+      const result = await send({ op: "get", key }, nameOf(key));
       if (result !== null && typeof result !== "string") {
         throw new Error("Durable Object store failed: a value that is not a string");
       }
       return result;
     },
     put: async (key: string, value: string, options: KVPutOptions): Promise<void> => {
-      await send({ op: "put", key, value, ttlSeconds: ttlOf(options) });
+      await send({ op: "put", key, value, ttlSeconds: ttlOf(options) }, nameOf(key));
     },
     delete: async (key: string): Promise<void> => {
-      await send({ op: "delete", key });
+      await send({ op: "delete", key }, nameOf(key));
     },
     putIfAbsent: async (key: string, value: string, options: KVPutOptions): Promise<boolean> => {
-      return (await send({ op: "putIfAbsent", key, value, ttlSeconds: ttlOf(options) })) === true;
+      const request: StoreRequest = { op: "putIfAbsent", key, value, ttlSeconds: ttlOf(options) };
+      return (await send(request, nameOf(key))) === true;
+    },
+    // One request per object involved, in parallel: one in all when the keys
+    // share an object (shards), one per key otherwise.
+    getMany: async (keys: readonly string[]): Promise<(string | null)[]> => {
+      const groups = new Map<string, number[]>();
+      keys.forEach((key, i) => {
+        const name = nameOf(key);
+        groups.set(name, [...(groups.get(name) ?? []), i]);
+      });
+      const out: (string | null)[] = keys.map(() => null);
+      await Promise.all(
+        [...groups].map(async ([name, indexes]) => {
+          const values = await send({ op: "getMany", keys: indexes.map((i) => keys[i]!) }, name);
+          if (!Array.isArray(values) || values.length !== indexes.length) {
+            throw new Error("Durable Object store failed: getMany answered the wrong shape");
+          }
+          indexes.forEach((index, j) => {
+            const value: unknown = values[j];
+            if (value !== null && typeof value !== "string") {
+              throw new Error("Durable Object store failed: a value that is not a string");
+            }
+            out[index] = value;
+          });
+        }),
+      );
+      return out;
     },
   };
 }

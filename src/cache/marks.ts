@@ -17,9 +17,11 @@
  */
 import type { KVStore } from "./store.ts";
 import { MemoryStore } from "./memory_store.ts";
+import { GuardedStore } from "./_store_call.ts";
 import { HmacSha256 } from "../_hmac.ts";
 import { b64url } from "./_crypto.ts";
 import { AuthLiteInputError } from "../errors.ts";
+import type { AuthLiteObserver } from "../_events.ts";
 
 /** Options of {@linkcode RoleMarks}. */
 export interface RoleMarksOptions {
@@ -37,6 +39,8 @@ export interface RoleMarksOptions {
   now?: () => number;
   /** Prefix of the store keys (default `authlite:rm:v1:`). */
   keyPrefix?: string;
+  /** Told of every store call (with its duration); must be cheap and must not throw. */
+  observe?: AuthLiteObserver | undefined;
 }
 
 interface Seen<T> {
@@ -45,24 +49,8 @@ interface Seen<T> {
 }
 
 const encoder = new TextEncoder();
-const TIMEOUT: unique symbol = Symbol("timeout");
 const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_USERS = 10_000;
-/** How many times a mark is written at once before retrying in the background. */
-const WRITE_ATTEMPTS = 3;
-/** How long a failed mark is retried in the background, at most (ms). */
-const RETRY_UNTIL_MS = 32_000;
-
-/** Let the process exit with this timer pending (Deno, Node, Bun); a no-op elsewhere. */
-function unref(timer: ReturnType<typeof setTimeout>): void {
-  const t = timer as unknown as { unref?: () => void } | number;
-  if (typeof t === "object" && typeof t.unref === "function") {
-    t.unref();
-    return;
-  }
-  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
-  if (typeof t === "number") deno?.unrefTimer?.(t);
-}
 
 function randomId(): string {
   return b64url(crypto.getRandomValues(new Uint8Array(12)));
@@ -87,12 +75,10 @@ function randomId(): string {
  * ```
  */
 export class RoleMarks {
-  #store: KVStore;
-  #local: boolean;
+  #store: GuardedStore;
   #mac: HmacSha256;
   #syncMs: number;
   #markTtl: number;
-  #timeoutMs: number;
   #now: () => number;
   #prefix: string;
   #generation: Seen<string> | undefined;
@@ -104,13 +90,16 @@ export class RoleMarks {
    * @throws {AuthLiteInputError} `ERR_CONFIG` for a negative bound
    */
   constructor(options: RoleMarksOptions) {
-    this.#local = options.store === undefined || options.store instanceof MemoryStore;
-    this.#store = options.store ?? new MemoryStore(options.now ? { now: options.now } : {});
+    this.#now = options.now ?? Date.now;
+    const store = options.store ?? new MemoryStore(options.now ? { now: options.now } : {});
+    this.#store = new GuardedStore(store, {
+      timeoutMs: options.storeTimeoutMs ?? 250,
+      now: this.#now,
+      observe: options.observe,
+    });
     this.#mac = new HmacSha256(encoder.encode(`authlite-role-marks-v1:${options.secretKey}`));
     this.#syncMs = options.syncMs ?? 1000;
     this.#markTtl = options.markTtlSeconds ?? 120;
-    this.#timeoutMs = options.storeTimeoutMs ?? 250;
-    this.#now = options.now ?? Date.now;
     this.#prefix = options.keyPrefix ?? "authlite:rm:v1:";
     for (
       const [name, v] of [["syncMs", this.#syncMs], ["markTtlSeconds", this.#markTtl]] as const
@@ -135,7 +124,7 @@ export class RoleMarks {
     }
     if (this.#generationRead !== undefined) return this.#generationRead;
     const at = this.#now();
-    const read = this.#call((s) => s.get(this.#key("gen"))).then((result) => {
+    const read = this.#store.get(this.#key("gen")).then((result) => {
       // A failure reads as a change (the role cache reloads), once per syncMs.
       const value = result.ok ? result.value ?? "none" : `failed:${randomId()}`;
       this.#generation = { value, at };
@@ -156,9 +145,7 @@ export class RoleMarks {
   async bumpGeneration(): Promise<void> {
     const value = randomId();
     this.#generation = { value, at: this.#now() };
-    await this.#write((s) =>
-      s.put(this.#key("gen"), value, { ttlSeconds: GENERATION_TTL_SECONDS })
-    );
+    await this.#write(this.#key("gen"), value, GENERATION_TTL_SECONDS);
   }
 
   /**
@@ -174,7 +161,7 @@ export class RoleMarks {
     // In process, by uid (the process has it anyway); the store sees a keyed hash.
     const seen = this.#users.get(uid);
     if (seen !== undefined && now - seen.at < this.#syncMs) return seen.value;
-    const result = await this.#call((s) => s.get(this.#userKey(uid)));
+    const result = await this.#store.get(this.#userKey(uid));
     if (!result.ok) return this.#now();
     const parsed = result.value === null ? 0 : Number(result.value);
     const value = Number.isFinite(parsed) && parsed >= 0 ? parsed : this.#now();
@@ -193,7 +180,7 @@ export class RoleMarks {
   async markUser(uid: string): Promise<void> {
     const now = this.#now();
     this.#remember(uid, { value: now, at: now });
-    await this.#write((s) => s.put(this.#userKey(uid), String(now), { ttlSeconds: this.#markTtl }));
+    await this.#write(this.#userKey(uid), String(now), this.#markTtl);
   }
 
   #remember(uid: string, seen: Seen<number>): void {
@@ -214,44 +201,12 @@ export class RoleMarks {
   }
 
   /**
-   * A write that other instances must see (a demotion, a role change): tried
-   * up to three times, like a revoke, since a lost one keeps old rights alive
-   * elsewhere for the role TTL.
+   * A write that other instances must see (a demotion, a role change): a lost
+   * one keeps old rights alive elsewhere for the role TTL, so it follows the
+   * store call's policy for writes that must land, the background retries
+   * included (a mark only ever makes rights look changed).
    */
-  async #write(op: (store: KVStore) => Promise<void>): Promise<void> {
-    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-      if ((await this.#call(op)).ok) return;
-    }
-    // Still failing: keep trying in the background for a while (the store may
-    // be back in a moment), without holding the caller or the process.
-    let delay = 250;
-    const retry = () => {
-      void this.#call(op).then((result) => {
-        if (result.ok || delay > RETRY_UNTIL_MS) return;
-        delay *= 2;
-        unref(setTimeout(retry, delay));
-      });
-    };
-    unref(setTimeout(retry, delay));
-  }
-
-  async #call<T>(
-    op: (store: KVStore) => Promise<T>,
-  ): Promise<{ ok: true; value: T } | { ok: false }> {
-    try {
-      if (this.#local) return { ok: true, value: await op(this.#store) };
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<typeof TIMEOUT>((resolve) => {
-        timer = setTimeout(() => resolve(TIMEOUT), this.#timeoutMs);
-      });
-      try {
-        const value = await Promise.race([op(this.#store), timeout]);
-        return value === TIMEOUT ? { ok: false } : { ok: true, value: value as T };
-      } finally {
-        clearTimeout(timer);
-      }
-    } catch {
-      return { ok: false };
-    }
+  async #write(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.#store.persist(async () => (await this.#store.put(key, value, ttlSeconds)).ok, true);
   }
 }

@@ -27,6 +27,8 @@ export class MemoryStore implements KVStore {
   readonly maxEntries: number;
   /** Reads see every completed write (one process). */
   readonly consistency: "strong" = "strong";
+  /** In this process: its calls are neither timed nor guarded by a breaker. */
+  readonly local: true = true;
 
   /**
    * A new, empty store (prefer {@linkcode memoryStore}).
@@ -60,6 +62,16 @@ export class MemoryStore implements KVStore {
    */
   get(key: string): Promise<string | null> {
     return Promise.resolve(this.#lru.get(key) ?? null);
+  }
+
+  /**
+   * The values under `keys`, in their order (`null` where there is none).
+   *
+   * @param keys the keys
+   * @returns the values
+   */
+  getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    return Promise.resolve(keys.map((key) => this.#lru.get(key) ?? null));
   }
 
   /**

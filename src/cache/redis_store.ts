@@ -54,7 +54,7 @@ function sender(client: RedisClientLike): Send | null {
 const decoder = new TextDecoder();
 
 /**
- * A store over Redis: `GET`, `SET key value PX ttl`, `DEL`. Takes a
+ * A store over Redis: `GET`, `MGET`, `SET key value PX ttl`, `DEL`. Takes a
  * connected client of node-redis, ioredis or Bun, and leaves its lifecycle
  * to the caller.
  *
@@ -83,6 +83,19 @@ export function redisStore(client: RedisClientLike): KVStore {
       const value = await send("GET", [key]);
       if (value instanceof Uint8Array) return decoder.decode(value);
       return typeof value === "string" ? value : null;
+    },
+    async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+      const values = await send("MGET", [...keys]);
+      if (!Array.isArray(values) || values.length !== keys.length) {
+        throw new Error("Redis MGET answered something that is not one value per key");
+      }
+      return values.map((value) =>
+        value instanceof Uint8Array
+          ? decoder.decode(value)
+          : typeof value === "string"
+          ? value
+          : null
+      );
     },
     async put(key: string, value: string, options: KVPutOptions): Promise<void> {
       const ms = Math.max(1, Math.ceil(options.ttlSeconds * 1000));

@@ -42,6 +42,19 @@ export interface KVStore {
    */
   putIfAbsent?(key: string, value: string, options: KVPutOptions): Promise<boolean>;
   /**
+   * Optional: the values under several keys in one round trip (Redis `MGET`,
+   * Deno KV `getMany`, one request per Durable Object involved), in the order
+   * of `keys`, `null` where there is none. Without it the cache reads the
+   * keys one by one, in parallel.
+   */
+  getMany?(keys: readonly string[]): Promise<(string | null)[]>;
+  /**
+   * `true` for a store inside this process (`memoryStore()`): its calls are
+   * not bounded by a timer nor guarded by a circuit breaker, since they
+   * cannot hang or fail as a network call does. Absent: a remote store.
+   */
+  readonly local?: boolean;
+  /**
    * How fresh reads are: `"strong"` (a read sees every completed write:
    * memory, Redis, Deno KV, a Durable Object) or `"eventual"` (Workers KV).
    * Absent: `"eventual"`.
