@@ -48,8 +48,9 @@ export interface GatewayDeps {
  * The session routes' kit of a gateway: its `/auth/login`, `/auth/callback`,
  * `/auth/logout` and `/auth/me` are `authRoutes()` on it. The gateway's own
  * middleware rate-limits `/auth/*` (see `authRateLimit`), so the kit has none;
- * a failed browser navigation is sent back to the gateway's page with
- * `?error=<code>`, which shows it in words.
+ * a browser whose callback failed is sent back to the gateway's page with
+ * `?error=<code>`, which shows it in words (other failed navigations get the
+ * small HTML page).
  *
  * @param options the client, the session secret, the cookies
  * @param settings the resolved paths and origin
@@ -67,7 +68,7 @@ export function gatewayAuth(
     ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
     requireLoginStart: settings.requireLoginStart,
     rateLimit: false,
-    errorRedirect: settings.postLoginPath,
+    callbackErrorPath: settings.postLoginPath,
   });
 }
 

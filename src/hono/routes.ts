@@ -64,10 +64,11 @@ export interface AuthRoutesOptions {
    */
   rateLimit?: false | RateLimitSettings | MiddlewareHandler;
   /**
-   * Send a browser whose navigation failed to this path of yours, with
-   * `?error=<code>`, instead of the small HTML page (default: the page).
+   * Send a browser whose callback failed (a used or expired code, a login
+   * not started here) to this page of yours, with `?error=<code>`, for it to
+   * say so in words; default: the small HTML page with a link to sign in again.
    */
-  errorRedirect?: string;
+  callbackErrorPath?: string;
   /** See `staleRolesMaxSeconds` of `authlite()` (default 300). */
   staleRolesMaxSeconds?: number;
   /** The clock in ms that the client's `now` uses (default `Date.now`). */
@@ -92,8 +93,8 @@ export interface AuthKit {
   requireLoginStart: boolean;
   /** The rate limit, if any. */
   limiter: MiddlewareHandler | undefined;
-  /** Where failed navigations go, if not to the page. */
-  errorRedirect: string | undefined;
+  /** Where a browser whose callback failed goes, if not to the page. */
+  callbackErrorPath: string | undefined;
 }
 
 /**
@@ -150,9 +151,9 @@ export function authKit(options: AuthRoutesOptions): AuthKit {
       : typeof limit === "function"
       ? limit
       : rateLimiter(limit ?? {}),
-    errorRedirect: options.errorRedirect === undefined
+    callbackErrorPath: options.callbackErrorPath === undefined
       ? undefined
-      : safeReturnPath(options.errorRedirect),
+      : safeReturnPath(options.callbackErrorPath),
   };
 }
 
@@ -209,14 +210,14 @@ function withParam(path: string, name: string, value: string): string {
 }
 
 /**
- * A failure of a step: a navigation gets the page (or the `errorRedirect`),
- * a fetch client the JSON error.
+ * A failure of a step: a navigation gets the page (or, at the callback, the
+ * `callbackErrorPath`), a fetch client the JSON error.
  */
 function fail(kit: AuthKit, c: Context, step: Step, err: unknown): Response {
   const failure = httpErrorOf(err);
   if (!isNavigation(c)) throw failure;
-  if (kit.errorRedirect !== undefined) {
-    return safeRedirect(c, withParam(kit.errorRedirect, "error", failure.code));
+  if (step === "callback" && kit.callbackErrorPath !== undefined) {
+    return safeRedirect(c, withParam(kit.callbackErrorPath, "error", failure.code));
   }
   for (const [name, value] of Object.entries(failure.headers)) c.header(name, value);
   return errorPage(c, failure, step, loginPathOf(c, step));
