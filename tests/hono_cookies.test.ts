@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { SessionCookies } from "../src/hono/mod.ts";
+import { SessionCookies } from "../src/hono/_internal.ts";
 
 const SECRET = "a-session-secret-of-at-least-32-characters";
 const user = { uid: "u1", email: "ada@example.com", name: "Ada", img: null, roles: ["rol_a"] };

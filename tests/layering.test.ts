@@ -1,7 +1,8 @@
 // The architecture, read from the imports: every arrow points down
-// (runtime → ui → rpc → gateway → hono → client → cache → errors), the emulator
-// stands apart, inner files never import the package entry, a folder is entered
-// through its mod.ts, and the frontend caller (rpc) holds no server code.
+// (runtime → ui → rpc → gateway → hono → web → client → cache → errors), the
+// emulator stands apart, inner files never import the package entry, a folder is
+// entered through its mod.ts (or, by the layer right above only, its unpublished
+// _internal.ts), and the frontend caller (rpc) holds no server code.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -11,7 +12,7 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Layers from the bottom up; a file may import its own layer or a lower one. */
-const LAYERS = ["errors", "cache", "client", "hono", "gateway", "rpc", "runtime"] as const;
+const LAYERS = ["errors", "cache", "client", "web", "hono", "gateway", "rpc", "runtime"] as const;
 
 function layerOf(file: string): string | undefined {
   const rel = relative(root, file).split("\\").join("/");
@@ -85,7 +86,7 @@ test("no file under src/ imports the package entry", () => {
   assert.deepEqual(bad, []);
 });
 
-test("every import points down the layers (runtime → ui → rpc → gateway → hono → client → cache → errors)", () => {
+test("every import points down the layers (runtime → ui → rpc → gateway → hono → web → client → cache → errors)", () => {
   const bad: string[] = [];
   let checked = 0;
   for (const { from, to } of edges()) {
@@ -116,13 +117,46 @@ test("the emulator imports nothing of ours, and only the runtime imports it", ()
   assert.deepEqual(bad, []);
 });
 
-test("another folder is entered through its mod.ts", () => {
+test("another folder is entered through its mod.ts, or its _internal.ts by the layer right above", () => {
   const bad: string[] = [];
+  let internal = 0;
   for (const { from, to } of edges()) {
     const a = layerOf(from);
     const b = layerOf(to);
     if (a === b || b === "errors") continue;
-    if (!to.endsWith("/mod.ts")) bad.push(`${rel(from)} imports ${rel(to)}`);
+    if (to.endsWith("/mod.ts")) continue;
+    const ia = LAYERS.indexOf(a as typeof LAYERS[number]);
+    const ib = LAYERS.indexOf(b as typeof LAYERS[number]);
+    if (to.endsWith("/_internal.ts") && ia === ib + 1) {
+      internal++;
+      continue;
+    }
+    bad.push(`${rel(from)} imports ${rel(to)}`);
+  }
+  assert.ok(internal > 0, "the gateway and the hono layer use the layer below's _internal.ts");
+  assert.deepEqual(bad, []);
+});
+
+test("no entry of the package publishes an _internal.ts, and src/web/ imports no package", () => {
+  const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8")) as {
+    exports: Record<string, string>;
+  };
+  const npm = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    exports: Record<string, { import: string }>;
+  };
+  const published = [
+    ...Object.values(deno.exports),
+    ...Object.values(npm.exports).map((e) => e.import),
+  ];
+  assert.deepEqual(published.filter((p) => p.includes("_internal")), []);
+  assert.ok(deno.exports["./web"] !== undefined && npm.exports["./web"] !== undefined);
+  const bad: string[] = [];
+  for (const file of walk(join(root, "src", "web"))) {
+    const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
+    const re = /(?:^|\n)\s*(?:import|export)\b[^"'`;]*?from\s*["']([^"']+)["']/g;
+    for (let m = re.exec(code); m !== null; m = re.exec(code)) {
+      if (!(m[1] ?? "").startsWith(".")) bad.push(`${rel(file)}: ${m[1]}`);
+    }
   }
   assert.deepEqual(bad, []);
 });

@@ -1,27 +1,31 @@
 /**
- * What the route groups share: the client, the session cookies, the
- * credential checks, and the two guards (service and admin).
+ * What the route groups share: the client, the session routes' kit (the one
+ * session resolver, the cookies, the login flow), the credential checks, and
+ * the two guards (service and admin).
  *
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
+import type { AuthLiteError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
-import { type AuthLiteEnv, getAuthLite, requirePermission, requireSession } from "../hono/mod.ts";
+import {
+  type AuthKit,
+  authKit,
+  grants,
+  noSessionError,
+  type Session,
+  type SessionCookieOptions,
+  sessionOn,
+} from "../hono/_internal.ts";
 import { bearerOf, type CredentialSet } from "./_credentials.ts";
-import type { LoginFlow } from "./_login.ts";
-import type { Profile, Sessions } from "./_session.ts";
-import { GatewayError } from "./errors.ts";
+import { AuthLiteHonoError } from "./errors.ts";
 
 /** The resolved settings of one gateway. */
 export interface GatewayDeps {
   /** The TrustAuthX client. */
   client: AuthLiteClient;
-  /** The session cookies. */
-  sessions: Sessions;
-  /** The session middleware (`authlite()` on the session cookies): one implementation of a session. */
-  session: MiddlewareHandler<AuthLiteEnv>;
-  /** The login cookie (a nonce the callback consumes once). */
-  login: LoginFlow;
+  /** The session routes' kit: the session resolver, the cookies, the login flow. */
+  auth: AuthKit;
   /** The accepted service credentials. */
   services: CredentialSet;
   /** The accepted admin credentials. */
@@ -40,42 +44,74 @@ export interface GatewayDeps {
   profileEditing: boolean;
 }
 
-/** A validated browser session. */
-export interface Session {
+/**
+ * The session routes' kit of a gateway: its `/auth/login`, `/auth/callback`,
+ * `/auth/logout` and `/auth/me` are `authRoutes()` on it. The gateway's own
+ * middleware rate-limits `/auth/*` (see `authRateLimit`), so the kit has none;
+ * a browser whose callback failed is sent back to the gateway's page with
+ * `?error=<code>`, which shows it in words (other failed navigations get the
+ * small HTML page).
+ *
+ * @param options the client, the session secret, the cookies
+ * @param settings the resolved paths and origin
+ * @returns the kit
+ */
+export function gatewayAuth(
+  options: { client: AuthLiteClient; sessionSecret: string; cookie?: SessionCookieOptions },
+  settings: { postLoginPath: string; publicUrl: string | undefined; requireLoginStart: boolean },
+): AuthKit {
+  return authKit({
+    client: options.client,
+    sessionSecret: options.sessionSecret,
+    ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
+    postLoginPath: settings.postLoginPath,
+    ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
+    requireLoginStart: settings.requireLoginStart,
+    rateLimit: false,
+    callbackErrorPath: settings.postLoginPath,
+  });
+}
+
+/** A browser session that is signed in. */
+export interface SignedIn {
   /** The access token to use from now on. */
   access: string;
   /** The signed-in user. */
-  profile: Profile;
+  user: Session;
   /** Whether the tokens were rotated (and the cookies re-set). */
   refreshed: boolean;
+  /** Why the user's roles are the last known ones (an outage), if they are. */
+  staleBecause: AuthLiteError | null;
 }
 
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Bearer realm="authlite"' };
 
 /**
- * The request's browser session, through the session middleware (the one of
- * `src/hono/`): validated through the client (and its token cache), refreshed
- * when the access token has expired, with current roles; the cookies are
- * re-set when the tokens rotate and cleared when the session is over.
+ * The request's browser session, through the one session resolver:
+ * validated through the client (and its token cache), refreshed when the
+ * access token has expired, with current roles (or, through an outage, the
+ * last known ones for `staleRolesMaxSeconds`); the cookies are re-set when the
+ * tokens rotate and cleared only when the upstream ends the session.
  *
  * @param c the context
  * @param deps the gateway
  * @returns the session
  * @throws {AuthLiteHonoError} 401 `ERR_UNAUTHORIZED` when there is no session
- *   cookie, `ERR_INVALID_TOKEN_SET` when the session is over; 502 on an outage
+ *   cookie, `ERR_INVALID_TOKEN_SET` when the session is over; 503 with
+ *   `Retry-After` when it cannot be decided now
  */
-export async function currentSession(c: Context, deps: GatewayDeps): Promise<Session> {
-  await deps.session(c as Context<AuthLiteEnv>, noop);
-  await sessionRequired(c as Context<AuthLiteEnv>, noop);
-  const state = getAuthLite(c);
-  if (state?.session == null || state.accessToken === null) {
-    throw new GatewayError(401, "ERR_UNAUTHORIZED", "Not signed in: log in first");
+export async function currentSession(c: Context, deps: GatewayDeps): Promise<SignedIn> {
+  const found = await sessionOn(deps.auth, c);
+  if (found.session === null || found.accessToken === null) {
+    throw noSessionError(found.error, false);
   }
-  return { access: state.accessToken, profile: state.session, refreshed: state.refreshed };
+  return {
+    access: found.accessToken,
+    user: found.session,
+    refreshed: found.refreshed,
+    staleBecause: found.stale ? found.error : null,
+  };
 }
-
-const noop = (): Promise<void> => Promise.resolve();
-const sessionRequired = requireSession();
 
 /**
  * Middleware: the request must carry `Authorization: Bearer <service key>`.
@@ -87,7 +123,7 @@ export function requireService(deps: GatewayDeps): MiddlewareHandler {
   return async (c, next) => {
     const presented = bearerOf(c.req.header("authorization"));
     if (presented === undefined) {
-      throw new GatewayError(
+      throw new AuthLiteHonoError(
         401,
         "ERR_UNAUTHORIZED",
         "Missing credential: send Authorization: Bearer <service key>",
@@ -95,7 +131,7 @@ export function requireService(deps: GatewayDeps): MiddlewareHandler {
       );
     }
     if (!deps.services.matches(presented)) {
-      throw new GatewayError(
+      throw new AuthLiteHonoError(
         401,
         "ERR_UNAUTHORIZED",
         "Invalid credential: the service key is not accepted",
@@ -115,12 +151,11 @@ export function requireService(deps: GatewayDeps): MiddlewareHandler {
  */
 export function requireAdmin(deps: GatewayDeps): MiddlewareHandler {
   const { key, value } = deps.adminPermission;
-  const permitted = requirePermission(key, value);
   return async (c, next) => {
     const presented = bearerOf(c.req.header("authorization"));
     if (presented !== undefined) {
       if (!deps.admins.matches(presented)) {
-        throw new GatewayError(
+        throw new AuthLiteHonoError(
           401,
           "ERR_UNAUTHORIZED",
           "Invalid credential: the admin key is not accepted",
@@ -129,8 +164,8 @@ export function requireAdmin(deps: GatewayDeps): MiddlewareHandler {
       }
       return await next();
     }
-    if (deps.sessions.tokens(c).access === undefined) {
-      throw new GatewayError(
+    if (deps.auth.cookies.tokens(c).access === undefined) {
+      throw new AuthLiteHonoError(
         401,
         "ERR_UNAUTHORIZED",
         "Missing credential: send Authorization: Bearer <admin key> or sign in",
@@ -139,8 +174,12 @@ export function requireAdmin(deps: GatewayDeps): MiddlewareHandler {
     }
     // The user's current roles, not the profile cookie's: a demotion made
     // through any instance is honoured within the role marks' bound.
-    await currentSession(c, deps);
-    await permitted(c as Context<AuthLiteEnv>, noop);
+    const { user, staleBecause } = await currentSession(c, deps);
+    // Roles kept through an outage serve the user's own pages, not role management.
+    if (staleBecause !== null) throw AuthLiteHonoError.of(staleBecause);
+    if (!(await grants(deps.client, user.roles, key, value))) {
+      throw new AuthLiteHonoError(403, "ERR_FORBIDDEN", `Missing permission: ${key}`);
+    }
     await next();
   };
 }

@@ -12,14 +12,13 @@ import type { Context, Next } from "hono";
 import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
-import { authlite } from "../hono/mod.ts";
 import { CredentialSet } from "./_credentials.ts";
 import { docsRoutes } from "./_docs.ts";
-import type { GatewayDeps } from "./_deps.ts";
+import { gatewayAuth, type GatewayDeps } from "./_deps.ts";
 import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
 import { jsonReply } from "./_routes.ts";
-import { LoginFlow, safeReturnPath } from "./_login.ts";
-import { type SessionCookieOptions, Sessions } from "./_session.ts";
+import { safeReturnPath } from "./_login.ts";
+import type { SessionCookieOptions } from "./_session.ts";
 import { adminRoutes } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
 import { errorBody, onGatewayError, validationHook } from "./errors.ts";
@@ -136,24 +135,11 @@ function resolve(options: GatewayOptions): GatewayDeps {
   }
   return {
     client: options.client,
-    sessions: new Sessions(options.sessionSecret, options.cookie),
-    // The gateway's own session routes use the middleware of users' apps.
-    session: authlite({
-      client: options.client,
-      sessionSecret: options.sessionSecret,
-      ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
-      bearer: false,
-    }),
-    login: new LoginFlow({
-      secret: options.sessionSecret,
-      ...(options.cookie?.prefix === undefined ? {} : { prefix: options.cookie.prefix }),
-      attributes: {
-        httpOnly: true,
-        secure: options.cookie?.secure ?? true,
-        sameSite: "Lax",
-        path: "/",
-        ...(options.cookie?.domain === undefined ? {} : { domain: options.cookie.domain }),
-      },
+    // The session routes and the session of every guard: authRoutes()'s kit.
+    auth: gatewayAuth(options, {
+      postLoginPath,
+      publicUrl,
+      requireLoginStart: options.requireLoginStart ?? true,
     }),
     services: new CredentialSet(list(options.serviceKey, "serviceKey")),
     admins: new CredentialSet(list(options.adminKey, "adminKey")),

@@ -1,23 +1,19 @@
 /**
- * The browser session routes (backend for frontend): login, callback, me,
- * logout and the profile page. Tokens live in HttpOnly cookies only: never in
- * a JSON reply of these routes, never in a URL of ours.
+ * The browser session routes (backend for frontend): `/auth/login`,
+ * `/auth/callback`, `/auth/me` and `/auth/logout` are `authRoutes()` of
+ * `src/hono/` (one implementation), mounted at `/auth` and declared here for
+ * the OpenAPI document; the profile pages are the gateway's own. Tokens live
+ * in HttpOnly cookies only: never in a JSON reply of these routes, never in a
+ * URL of ours.
  *
  * @module
  */
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { AuthLiteError } from "../errors.ts";
+import { type MeReply, routesOf, safeRedirect, sessionOf } from "../hono/_internal.ts";
 import { currentSession, type GatewayDeps, originOf } from "./_deps.ts";
 import { bodyErrorReplies, errorReplies, jsonBody, jsonReply } from "./_routes.ts";
-import {
-  confirmLoginPage,
-  isSameOriginPost,
-  loginOrigin,
-  safeRedirect,
-  safeReturnPath,
-} from "./_login.ts";
-import { GatewayError, mapError, validationHook } from "./errors.ts";
+import { AuthLiteHonoError, mapError, validationHook } from "./errors.ts";
 import {
   CallbackQuery,
   LoginQuery,
@@ -27,49 +23,56 @@ import {
   ProfileCallbackQuery,
 } from "./schemas.ts";
 
+// The document's schema of `GET /auth/me` is the reply's type, field for field.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const meIsMe: Same<z.infer<typeof MeSchema>, MeReply> = true;
+void meIsMe;
+
 const redirect = (description: string) => ({
   description,
   headers: { location: { schema: { type: "string" as const } } },
 });
 
-const loginRoute = createRoute({
-  method: "get",
-  path: "/auth/login",
-  tags: ["Session"],
-  summary: "Start a login: redirects to the TrustAuthX login widget",
-  description:
-    "A login starts only from this site or a person's own navigation (`Sec-Fetch-Site: same-origin` or `none`). Started from another site, it answers a page (200, HTML) whose button submits `POST /auth/login` (a form with `redirect`) from this origin.",
-  request: { query: LoginQuery },
-  responses: { 302: redirect("To the login widget"), ...errorReplies },
-});
-
-const callbackRoute = createRoute({
-  method: "get",
-  path: "/auth/callback",
-  tags: ["Session"],
-  summary: "Where TrustAuthX sends the browser after a login: sets the session cookies",
-  request: { query: CallbackQuery },
-  responses: { 302: redirect("To the page after login"), ...errorReplies },
-});
-
-const meRoute = createRoute({
-  method: "get",
-  path: "/auth/me",
-  tags: ["Session"],
-  summary: "The signed-in user; refreshes the session when the access token has expired",
-  security: [{ session: [] }],
-  responses: { 200: jsonReply(MeSchema, "The user and the session state"), ...errorReplies },
-});
-
-const logoutRoute = createRoute({
-  method: "post",
-  path: "/auth/logout",
-  tags: ["Session"],
-  summary: "Sign out: revokes the session (or every session) and clears the cookies",
-  security: [{ session: [] }],
-  request: { body: jsonBody(LogoutInput, false) },
-  responses: { 200: jsonReply(LogoutSchema, "Signed out"), ...bodyErrorReplies },
-});
+// Declared for the OpenAPI document; served by authRoutes() (src/hono/routes.ts).
+const documented = [
+  createRoute({
+    method: "get",
+    path: "/auth/login",
+    tags: ["Session"],
+    summary: "Start a login: redirects to the TrustAuthX login widget",
+    description:
+      "A login starts only from this site or a person's own navigation (`Sec-Fetch-Site: same-origin` or `none`). Started from another site, it answers a page (200, HTML) whose button submits `POST /auth/login` (a form with `redirect`) from this origin.",
+    request: { query: LoginQuery },
+    responses: { 302: redirect("To the login widget"), ...errorReplies },
+  }),
+  createRoute({
+    method: "get",
+    path: "/auth/callback",
+    tags: ["Session"],
+    summary: "Where TrustAuthX sends the browser after a login: sets the session cookies",
+    request: { query: CallbackQuery },
+    responses: { 302: redirect("To the page after login"), ...errorReplies },
+  }),
+  createRoute({
+    method: "get",
+    path: "/auth/me",
+    tags: ["Session"],
+    summary: "The signed-in user; refreshes the session when the access token has expired",
+    security: [{ session: [] }],
+    responses: { 200: jsonReply(MeSchema, "The user and the session state"), ...errorReplies },
+  }),
+  createRoute({
+    method: "post",
+    path: "/auth/logout",
+    tags: ["Session"],
+    summary: "Sign out: revokes the session (or every session) and clears the cookies",
+    description:
+      "Only from this site: `Sec-Fetch-Site: same-origin`, else an `Origin` of this site, else (no browser signal) a JSON request.",
+    security: [{ session: [] }],
+    request: { body: jsonBody(LogoutInput, false) },
+    responses: { 200: jsonReply(LogoutSchema, "Signed out"), ...bodyErrorReplies },
+  }),
+];
 
 const profileRoute = createRoute({
   method: "get",
@@ -111,71 +114,16 @@ function failBrowser(c: Context, path: string, err: unknown): Response {
  * @returns the routes as an app to mount at `/`
  */
 export function authRoutes(deps: GatewayDeps) {
-  const { client, sessions } = deps;
-  const routes = new OpenAPIHono({ defaultHook: validationHook })
-    .openapi(loginRoute, (c) => {
-      const { redirect } = c.req.valid("query");
-      const returnTo = safeReturnPath(redirect ?? deps.postLoginPath);
-      // Login CSRF: another site may send the browser here, but only a person
-      // may go on (the page's button posts a same-origin form).
-      if (loginOrigin(c, originOf(c, deps)) === "cross-site") return confirmLoginPage(c, returnTo);
-      const url = client.generateUrl();
-      deps.login.start(c, returnTo);
-      return c.redirect(url, 302);
-    })
-    .openapi(callbackRoute, async (c) => {
-      const { code } = c.req.valid("query");
-      const returnTo = deps.login.finish(c);
-      try {
-        if (returnTo === undefined && deps.requireLoginStart) {
-          throw new GatewayError(
-            400,
-            "ERR_BAD_INPUT",
-            "No login in progress: start at /auth/login (cookies must be enabled)",
-          );
-        }
-        const user = await client.getUser(code);
-        sessions.set(c, user.accessToken, user.refreshToken, {
-          uid: user.uid,
-          email: user.email,
-          name: user.name,
-          img: user.img,
-          roles: user.roles,
-        });
-      } catch (err) {
-        return failBrowser(c, deps.postLoginPath, err);
-      }
-      return safeRedirect(c, returnTo ?? deps.postLoginPath);
-    })
-    .openapi(meRoute, async (c) => {
-      const session = await currentSession(c, deps);
-      return c.json({ user: session.profile, session: { refreshed: session.refreshed } }, 200);
-    })
-    .openapi(logoutRoute, async (c) => {
-      const { all } = c.req.valid("json");
-      const { access, refresh } = sessions.tokens(c);
-      sessions.clear(c);
-      if (access === undefined && refresh === undefined) {
-        return c.json({ ok: true as const, revoked: false }, 200);
-      }
-      let revoked = false;
-      try {
-        revoked = await client.revokeToken({
-          ...(access === undefined ? {} : { accessToken: access }),
-          ...(refresh === undefined ? {} : { refreshToken: refresh }),
-          revokeAllTokens: all ?? false,
-        });
-      } catch (err) {
-        // The cookies are gone either way; an upstream that refuses tokens
-        // that are already dead is not a reason to fail the logout.
-        if (!(err instanceof AuthLiteError)) throw err;
-      }
-      return c.json({ ok: true as const, revoked }, 200);
-    })
+  const { client } = deps;
+  const cookies = deps.auth.cookies;
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  for (const route of documented) app.openAPIRegistry.registerPath(route);
+  return app
+    .route("/auth", routesOf(deps.auth))
     .openapi(profileRoute, async (c) => {
       try {
         if (!deps.profileEditing) {
-          throw new GatewayError(
+          throw new AuthLiteHonoError(
             403,
             "ERR_FORBIDDEN",
             "Profile editing is off: TrustAuthX's settings URL holds the organisation's API key and signed key (see profileEditing)",
@@ -194,31 +142,30 @@ export function authRoutes(deps: GatewayDeps) {
       try {
         if (changed) {
           if (code === undefined) {
-            throw new GatewayError(400, "ERR_BAD_INPUT", "Missing parameter: code");
+            throw new AuthLiteHonoError(400, "ERR_BAD_INPUT", "Missing parameter: code");
           }
           // Only for the user signed in here: a code of another account must
           // not switch this browser to that account (login CSRF).
           const session = await currentSession(c, deps);
           const fresh = await client.reAuth(code);
-          if (fresh.uid !== session.profile.uid) {
+          if (fresh.uid !== session.user.uid) {
             await client.revokeToken({
               accessToken: fresh.accessToken,
               refreshToken: fresh.refreshToken,
             }).catch(() => false);
-            throw new GatewayError(
+            throw new AuthLiteHonoError(
               403,
               "ERR_FORBIDDEN",
               "The profile code is for another account than the one signed in",
             );
           }
           const data = await client.getUserData(fresh.accessToken);
-          sessions.set(c, fresh.accessToken, fresh.refreshToken, {
-            uid: fresh.uid,
-            email: fresh.email,
-            name: data.name,
-            img: data.img,
-            roles: fresh.roles,
-          });
+          cookies.set(
+            c,
+            fresh.accessToken,
+            fresh.refreshToken,
+            sessionOf({ ...fresh, name: data.name, img: data.img }),
+          );
         }
       } catch (err) {
         return failBrowser(c, deps.postProfilePath, err);
@@ -226,27 +173,4 @@ export function authRoutes(deps: GatewayDeps) {
       const outcome = changed ? "updated" : "unchanged";
       return safeRedirect(c, withParam(deps.postProfilePath, "profile", outcome));
     });
-  // The confirmation page's form. Kept out of the typed schema (it is for
-  // browsers only, and takes a form where every other route takes JSON).
-  routes.post("/auth/login", async (c) => {
-    if (!isSameOriginPost(c, originOf(c, deps))) {
-      throw new GatewayError(
-        403,
-        "ERR_FORBIDDEN",
-        "Cross-site login refused: start the login from this site",
-      );
-    }
-    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type !== "application/x-www-form-urlencoded") {
-      throw new GatewayError(
-        415,
-        "ERR_UNSUPPORTED_MEDIA_TYPE",
-        "Unsupported media type: send a form",
-      );
-    }
-    const form = new URLSearchParams(await c.req.text());
-    deps.login.start(c, safeReturnPath(form.get("redirect") ?? deps.postLoginPath));
-    return c.redirect(client.generateUrl(), 303);
-  });
-  return routes;
 }

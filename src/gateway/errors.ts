@@ -1,7 +1,7 @@
 /**
- * The gateway's one error mapping: every failure becomes a JSON body
- * `{error: {code, message, issues?}}` with a status chosen here, and nowhere
- * else.
+ * The gateway's error handler: every failure becomes the one JSON body
+ * `{error: {code, message, issues?}}` (`src/hono/errors.ts`), with the status
+ * of the one HTTP error class or of the client error's code.
  *
  * @module
  */
@@ -10,80 +10,19 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { AuthLiteError } from "../errors.ts";
-import {
-  AuthLiteHonoError,
-  type ErrorBody,
-  errorBody as bodyOf,
-  type ErrorCode,
-  type ErrorIssue,
-  replyOfError,
-} from "../hono/mod.ts";
+import { AuthLiteHonoError, type ErrorBody, type ErrorCode, type ErrorIssue } from "../hono/mod.ts";
+import { errorBody } from "../hono/_internal.ts";
 
-/** The codes the gateway answers with: the client's, and its own (see `src/hono/errors.ts`). */
-export type GatewayErrorCode = ErrorCode;
-
-/** One schema failure of a request. */
-export type GatewayIssue = ErrorIssue;
-
-/** The body of every error the gateway answers: the one of the middleware too. */
-export type GatewayErrorBody = ErrorBody;
+export { AuthLiteHonoError, errorBody };
 
 /**
- * A failure raised by the gateway itself (a missing credential, a forbidden
- * call), answered by the error handler with its status and code.
+ * The one HTTP error class, under the name the gateway's files used before
+ * it was one: kept for `_rate_limit.ts` until it imports
+ * {@linkcode AuthLiteHonoError} (the same class).
  *
- * @example
- * ```ts
- * import { GatewayError } from "./errors.ts";
- * const err = new GatewayError(403, "ERR_FORBIDDEN", "Missing permission: admin");
- * console.assert(err.status === 403);
- * ```
+ * @deprecated use `AuthLiteHonoError`
  */
-export class GatewayError extends Error {
-  /** The HTTP status to answer. */
-  readonly status: ContentfulStatusCode;
-  /** The code of the body. */
-  readonly code: GatewayErrorCode;
-  /** Extra headers of the reply (e.g. `Retry-After`, `WWW-Authenticate`). */
-  readonly headers: Readonly<Record<string, string>>;
-
-  /**
-   * An error the gateway answers with `status` and `{error: {code, message}}`.
-   *
-   * @param status the HTTP status
-   * @param code the code of the body
-   * @param message a sentence with no secret
-   * @param headers extra headers of the reply
-   */
-  constructor(
-    status: ContentfulStatusCode,
-    code: GatewayErrorCode,
-    message: string,
-    headers: Readonly<Record<string, string>> = {},
-  ) {
-    super(message);
-    this.name = this.constructor.name;
-    this.status = status;
-    this.code = code;
-    this.headers = headers;
-  }
-}
-
-/**
- * Build an error body.
- *
- * @param code the stable code
- * @param message the sentence
- * @param issues the schema failures, if any
- * @returns the body
- */
-export function errorBody(
-  code: GatewayErrorCode,
-  message: string,
-  issues?: GatewayIssue[],
-): GatewayErrorBody {
-  return bodyOf(code, message, issues);
-}
+export const GatewayError: typeof AuthLiteHonoError = AuthLiteHonoError;
 
 /**
  * The status and body of an error: the gateway's own, the middleware's, and
@@ -94,17 +33,17 @@ export function errorBody(
  */
 export function mapError(err: unknown): {
   status: ContentfulStatusCode;
-  body: GatewayErrorBody;
+  body: ErrorBody;
   headers: Readonly<Record<string, string>>;
 } {
   const none = {};
-  if (err instanceof GatewayError) {
-    return { status: err.status, body: errorBody(err.code, err.message), headers: err.headers };
-  }
   if (err instanceof AuthLiteHonoError) {
     return { status: err.status as ContentfulStatusCode, body: err.body, headers: err.headers };
   }
-  if (err instanceof AuthLiteError) return { ...replyOfError(err), headers: none };
+  if (err instanceof AuthLiteError) {
+    const { status, body, headers } = AuthLiteHonoError.of(err);
+    return { status: status as ContentfulStatusCode, body, headers };
+  }
   if (err instanceof HTTPException) {
     return {
       status: err.status,
@@ -119,7 +58,7 @@ export function mapError(err: unknown): {
   };
 }
 
-function codeOfStatus(status: number): GatewayErrorCode {
+function codeOfStatus(status: number): ErrorCode {
   switch (status) {
     case 400:
       return "ERR_BAD_INPUT";
@@ -187,7 +126,7 @@ export function onGatewayError(
  * @param target which part of the request failed (`json`, `query`, `param`, ...)
  * @returns one issue per failure
  */
-export function issuesOf(error: ZodError, target: string): GatewayIssue[] {
+export function issuesOf(error: ZodError, target: string): ErrorIssue[] {
   return error.issues.map((issue) => ({
     path: [target, ...issue.path.map((p) => typeof p === "symbol" ? String(p) : p)],
     message: issue.message,

@@ -34,8 +34,7 @@ export type {
   UserDataReply,
   UserReply,
 } from "./schema_types.ts";
-export { GatewayError } from "./errors.ts";
-export type { GatewayErrorBody, GatewayErrorCode, GatewayIssue } from "./errors.ts";
+export type { ErrorBody, ErrorCode, ErrorIssue } from "../hono/mod.ts";
 export type { RateLimitOptions } from "./_rate_limit.ts";
 export type { SessionCookieOptions } from "./_session.ts";
 export { operationNames } from "./operations.ts";

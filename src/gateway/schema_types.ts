@@ -7,7 +7,7 @@
  * @module
  */
 import type { JSONParsed } from "hono/utils/types";
-import type { ErrorBody, ErrorIssue } from "../hono/mod.ts";
+import type { AuthRoutesSchema, ErrorBody, ErrorIssue, MeReply } from "../hono/mod.ts";
 import type {
   ReAuthResult,
   Role,
@@ -25,10 +25,20 @@ import type {
 
 export type { AssignmentRequest, PermissionsRequest, RoleIdsRequest } from "./operations.ts";
 
-/** One schema failure of a request, as the 400 reply lists it. */
+export type { ErrorBody, ErrorIssue, MeReply };
+
+/**
+ * One schema failure of a request, as the 400 reply lists it.
+ *
+ * @deprecated the one name is `ErrorIssue`
+ */
 export type IssueReply = ErrorIssue;
 
-/** The body of every error reply, as the typed caller reads it (`code` a string). */
+/**
+ * The body of every error reply, as the typed caller reads it (`code` a string).
+ *
+ * @deprecated the one name is `ErrorBody` (`ErrorBody<string>` as read by a caller)
+ */
 export type ErrorReply = ErrorBody<string>;
 
 /** A role, as the gateway answers it (the client's {@linkcode Role} in JSON). */
@@ -49,28 +59,11 @@ export type UserDataReply = JSONParsed<UserData>;
 /** The answer of a role assignment. */
 export type RoleAssignmentReply = JSONParsed<RoleAssignment>;
 
-/** The signed-in user of `GET /auth/me`. */
-export interface MeReply {
-  /** Who. */
-  user: {
-    uid: string;
-    email: string;
-    name: string | null;
-    img: string | null;
-    roles: string[];
-  };
-  /** The session. */
-  session: {
-    /** Whether the tokens were rotated to answer. */
-    refreshed: boolean;
-  };
-}
-
 /** The 200 reply of a route, with its body. */
 export type Ok<T> = { output: T; outputFormat: "json"; status: 200 };
 /** An error reply of a route, with its status. */
 export type Fail<S extends 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502> = {
-  output: ErrorReply;
+  output: ErrorBody<string>;
   outputFormat: "json";
   status: S;
 };
@@ -98,17 +91,11 @@ export type Rpc<I, O> = { $post: Endpoint<{ json: I }, Ok<O> | BodyErrors> };
 /** The session, admin and meta routes of the gateway: path → method → input and each reply. */
 export type SessionAndAdminSchema = {
   "/health": { $get: Endpoint<NoInput, Ok<{ ok: true }>> };
-  "/auth/login": {
-    $get: Endpoint<{ query: { redirect?: string | undefined } }, Redirect | Errors>;
-  };
-  "/auth/callback": { $get: Endpoint<{ query: { code: string } }, Redirect | Errors> };
-  "/auth/me": { $get: Endpoint<NoInput, Ok<MeReply> | Errors> };
-  "/auth/logout": {
-    $post: Endpoint<
-      { json: { all?: boolean | undefined } },
-      Ok<{ ok: true; revoked: boolean }> | BodyErrors
-    >;
-  };
+  // authRoutes() of src/hono/, mounted at /auth.
+  "/auth/login": AuthRoutesSchema["/login"];
+  "/auth/callback": AuthRoutesSchema["/callback"];
+  "/auth/me": AuthRoutesSchema["/me"];
+  "/auth/logout": AuthRoutesSchema["/logout"];
   "/auth/profile": { $get: Endpoint<NoInput, Redirect | Errors> };
   "/auth/profile/callback": {
     $get: Endpoint<

@@ -1,12 +1,12 @@
 /**
  * The one error body of authlite's HTTP layers (`{error: {code, message,
- * issues?}}`), the status of each error code, and the exception the
- * middleware throws.
+ * issues?}}`), the status of each error code, and the one HTTP error class,
+ * which the middleware, `authRoutes()` and the gateway throw.
  *
  * @module
  */
 import { HTTPException } from "hono/http-exception";
-import { type AuthLiteError, AuthLiteHttpError } from "../errors.ts";
+import { type AuthLiteError, AuthLiteHttpError, AuthLiteUnavailableError } from "../errors.ts";
 import type { AuthLiteErrorCode } from "../errors.ts";
 
 /** The codes of an error body: the client's, and those of the HTTP layers. */
@@ -66,8 +66,8 @@ export function errorBody(code: ErrorCode, message: string, issues?: ErrorIssue[
   return issues === undefined ? { error: { code, message } } : { error: { code, message, issues } };
 }
 
-/** The statuses of the error replies of {@linkcode replyOfError}. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 429 | 500 | 502 | 503;
+/** The statuses of authlite's error replies. */
+export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502 | 503;
 
 const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
 
@@ -120,10 +120,10 @@ export function replyOfError(
 }
 
 /**
- * What the middleware throws: a Hono `HTTPException` whose response is the
- * JSON error body, so that an app without an `onError` of its own answers
- * it as it is, and one with an `onError` can read `status`, `code` and
- * `body`.
+ * The one HTTP error of authlite's HTTP layers (the middleware, `authRoutes()`,
+ * the gateway): a Hono `HTTPException` whose response is the JSON error body,
+ * so that an app without an `onError` of its own answers it as it is, and one
+ * with an `onError` can read `status`, `code`, `headers` and `body`.
  *
  * @example
  * ```ts
@@ -135,8 +135,10 @@ export function replyOfError(
 export class AuthLiteHonoError extends HTTPException {
   /** The code of the body. */
   readonly code: ErrorCode;
-  /** Extra headers of the reply (e.g. `WWW-Authenticate`). */
+  /** Extra headers of the reply (e.g. `WWW-Authenticate`, `Retry-After`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The schema failures of the request, for a 400. */
+  readonly issues: ErrorIssue[] | undefined;
 
   /**
    * Create the exception.
@@ -146,6 +148,7 @@ export class AuthLiteHonoError extends HTTPException {
    * @param message a sentence with no secret and no token
    * @param headers extra headers of the reply
    * @param cause the error behind it, if any
+   * @param issues the schema failures of the request, for a 400
    */
   constructor(
     status: ErrorStatus,
@@ -153,16 +156,18 @@ export class AuthLiteHonoError extends HTTPException {
     message: string,
     headers: Readonly<Record<string, string>> = {},
     cause?: unknown,
+    issues?: ErrorIssue[],
   ) {
     super(status, { message, ...(cause === undefined ? {} : { cause }) });
     this.name = this.constructor.name;
     this.code = code;
     this.headers = headers;
+    this.issues = issues;
   }
 
   /** The body of the reply. */
   get body(): ErrorBody {
-    return errorBody(this.code, this.message);
+    return errorBody(this.code, this.message, this.issues);
   }
 
   /**
@@ -178,14 +183,24 @@ export class AuthLiteHonoError extends HTTPException {
   }
 
   /**
-   * The exception of a client error (`ERR_INVALID_TOKEN_SET` is a 401, an
-   * outage a 502, ...).
+   * The exception of a client error (`ERR_INVALID_TOKEN_SET` is a 401,
+   * `ERR_UNAVAILABLE` a 503 with `Retry-After`, an upstream failure a 502, ...).
    *
    * @param err the client's error
+   * @param headers extra headers of the reply
    * @returns the exception
    */
-  static of(err: AuthLiteError): AuthLiteHonoError {
+  static of(err: AuthLiteError, headers: Readonly<Record<string, string>> = {}): AuthLiteHonoError {
     const { status, body } = replyOfError(err);
-    return new AuthLiteHonoError(status, body.error.code, body.error.message, {}, err);
+    const retry = err.code !== "ERR_UNAVAILABLE" ? {} : {
+      "retry-after": String(err instanceof AuthLiteUnavailableError ? err.retryAfterSeconds : 5),
+    };
+    return new AuthLiteHonoError(
+      status,
+      body.error.code,
+      body.error.message,
+      { ...headers, ...retry },
+      err,
+    );
   }
 }

@@ -32,6 +32,8 @@ export type {
   AssignmentRequest,
   BodyErrors,
   Endpoint,
+  ErrorBody,
+  ErrorIssue,
   ErrorReply,
   Errors,
   Fail,
