@@ -2,7 +2,7 @@
 // loopback socket, with real HS256 signatures.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AuthLiteCredentialsError, AuthLiteHttpError, AuthLiteTokenSetError } from "../mod.ts";
+import { type AuthLiteCredentialsError, AuthLiteHttpError, AuthLiteTokenSetError } from "../mod.ts";
 import { rejectsWith, startEmulator } from "./_client_helpers.ts";
 import type { EmulatorEnv } from "./_client_helpers.ts";
 
