@@ -122,7 +122,11 @@ export class AuthLiteClient {
       // Longer than any user's roles are taken as current without a check.
       markTtlSeconds: resolved.roleCacheTtlSeconds + 60,
     });
-    const roles = createRoles(this.#ctx, { marks: this.#marks, ttlMs });
+    const roles = createRoles(this.#ctx, {
+      marks: this.#marks,
+      ttlMs,
+      staleMaxMs: resolved.staleRolesMaxSeconds * 1000,
+    });
     observeEdge = roles.observeEdge;
     const { observeEdge: _, ...publicRoles } = roles;
     this.roles = Object.freeze(publicRoles);

@@ -87,6 +87,14 @@ export interface AuthLiteClientOptions {
    */
   roleCacheTtlSeconds?: number | undefined;
   /**
+   * How long, in seconds, the last loaded roles of the organisation keep
+   * answering permission checks while the upstream is out (a network error,
+   * a timeout, 408, 429, 5xx, an open breaker) and a reload fails (default
+   * 300; 0: never past the TTL). With the upstream up, `roleCacheTtlSeconds`
+   * alone bounds them.
+   */
+  staleRolesMaxSeconds?: number | undefined;
+  /**
    * Upstream calls of the token-set check (validate, refresh) in flight at
    * once (default 32). More wait in a bounded queue.
    */
@@ -130,6 +138,7 @@ export interface ResolvedOptions {
   tokenCache: KVStore | undefined;
   tokenCacheOptions: TokenCacheTuning;
   roleCacheTtlSeconds: number;
+  staleRolesMaxSeconds: number;
   maxUpstreamInFlight: number;
   maxUpstreamQueue: number;
   breaker: { failures: number; openMs: number } | false;
@@ -271,6 +280,12 @@ export function resolveOptions(options: AuthLiteClientOptions): ResolvedOptions 
       options.roleCacheTtlSeconds,
       "roleCacheTtlSeconds",
       DEFAULT_ROLE_CACHE_TTL_SECONDS,
+      false,
+    ),
+    staleRolesMaxSeconds: nonNegativeNumber(
+      options.staleRolesMaxSeconds,
+      "staleRolesMaxSeconds",
+      300,
       false,
     ),
     maxUpstreamInFlight,

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { AuthLiteHttpError, AuthLiteNetworkError, AuthLiteUnavailableError } from "../errors.ts";
 import type { Role, RoleQuery, RoleQueryMatch } from "./types.ts";
 
 /** What {@linkcode RoleCache.begin} answers: the state before a load. */
@@ -51,9 +52,24 @@ export interface RoleCacheOptions {
   now?: () => number;
   /** The shared generation of the organisation's roles (see `RoleMarks`). */
   generation?: () => Promise<string>;
+  /**
+   * How long a loaded list may still be used when a reload fails because the
+   * upstream is out (a network error, a timeout, 408, 429, 5xx, an open
+   * breaker), in ms (default 300 000). Past it, the failure is thrown.
+   */
+  staleMaxMs?: number;
 }
 
 /** The role cache of one client (never shared between clients). */
+/** While the upstream is out, a reload is tried at most this often. */
+const OUTAGE_RETRY_MS = 1000;
+
+function isOutage(err: unknown): boolean {
+  if (err instanceof AuthLiteUnavailableError || err instanceof AuthLiteNetworkError) return true;
+  return err instanceof AuthLiteHttpError &&
+    (err.status === 408 || err.status === 429 || err.status >= 500);
+}
+
 export class RoleCache {
   #load: () => Promise<Role[]>;
   #roles: Map<string, CachedRole> | undefined;
@@ -66,6 +82,9 @@ export class RoleCache {
   /** Bumped by every invalidation: a load begun before one does not make the cache fresh. */
   #generation = 0;
   #loading: Promise<void> | undefined;
+  #staleMaxMs: number;
+  /** While the upstream is out: no reload before then, the last list serves. */
+  #retryAt = 0;
 
   /**
    * Create an empty cache.
@@ -78,6 +97,7 @@ export class RoleCache {
     this.#ttlMs = options.ttlMs ?? 30_000;
     this.#now = options.now ?? Date.now;
     this.#shared = options.generation;
+    this.#staleMaxMs = options.staleMaxMs ?? 300_000;
   }
 
   /**
@@ -142,6 +162,7 @@ export class RoleCache {
   }
 
   async #ensure(): Promise<Map<string, CachedRole>> {
+    if (this.#roles !== undefined && this.#now() < this.#retryAt) return this.#roles;
     await this.#expire();
     // A load overtaken by an invalidation leaves the cache stale: load again,
     // a few times at most (then answer from the newest list there is).
@@ -155,7 +176,20 @@ export class RoleCache {
         };
         loading.then(clear, clear);
       }
-      await this.#loading;
+      try {
+        await this.#loading;
+      } catch (err) {
+        // The upstream is out: the last list, for a bounded time, rather than
+        // failing every permission check of every signed-in user.
+        const now = this.#now();
+        if (
+          this.#roles === undefined || !isOutage(err) || now - this.#loadedAt > this.#staleMaxMs
+        ) {
+          throw err;
+        }
+        this.#retryAt = now + OUTAGE_RETRY_MS;
+        return this.#roles;
+      }
     }
     return this.#roles as Map<string, CachedRole>;
   }

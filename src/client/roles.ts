@@ -111,6 +111,8 @@ export interface RolesSettings {
   marks: RoleMarks;
   /** The TTL of the role cache and of a user's roles, in ms. */
   ttlMs: number;
+  /** How long the last roles answer while the upstream is out, in ms. */
+  staleMaxMs: number;
 }
 
 // A user's roles read less than this after a change of them are read again:
@@ -139,11 +141,12 @@ export function createRoles(
   ctx: ClientContext,
   settings: RolesSettings,
 ): Roles & { observeEdge(h: string | null): void } {
-  const { marks, ttlMs } = settings;
+  const { marks, ttlMs, staleMaxMs } = settings;
   const reading = new Map<string, Promise<CurrentUser>>();
   const now = ctx.options.now;
   const cache = new RoleCache(() => fetchRoles("query"), {
     ttlMs,
+    staleMaxMs,
     now,
     generation: () => marks.generation(),
   });
