@@ -6,7 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   cpSync,
@@ -204,4 +204,84 @@ export async function copyInstall(cached: string, dest: string): Promise<void> {
   mkdirSync(dest, { recursive: true });
   cpSync(join(cached, "package-lock.json"), join(dest, "package-lock.json"));
   await ok("cp", ["-al", join(cached, "node_modules"), join(dest, "node_modules")], root, "cp -al");
+}
+
+/** A server process that printed the URL it listens on. */
+export interface Started {
+  /** The URL it printed. */
+  url: string;
+  /** What it printed so far (standard output and error). */
+  output(): string;
+  /** Write a line to its standard input. */
+  send(line: string): void;
+  /** Stop it (SIGTERM) and wait for its end. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode startServer}. */
+export interface StartOptions {
+  /** A pattern of its output whose first group is its URL. */
+  pattern: RegExp;
+  /** Directories put first on `PATH`. */
+  path?: readonly string[];
+  /** More environment variables. */
+  env?: Record<string, string>;
+  /** Milliseconds to wait for the URL (default 30 s). */
+  timeout?: number;
+}
+
+/**
+ * Start a server process and wait for the line that names its URL.
+ *
+ * @param cmd the program
+ * @param args its arguments
+ * @param cwd where
+ * @param options the pattern of its URL, `PATH`, environment, timeout
+ * @returns the running process
+ * @throws {Error} when it exits or prints no URL in time (with its output)
+ */
+export function startServer(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+  options: StartOptions,
+): Promise<Started> {
+  const path = [...(options.path ?? []), process.env.PATH ?? ""].join(":");
+  const child = spawn(cmd, args, {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", ...options.env, PATH: path },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const started: Omit<Started, "url"> = {
+    output: () => out,
+    send: (line) => void child.stdin!.write(`${line}\n`),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const what = [cmd, ...args].join(" ");
+    const timeout = options.timeout ?? 30_000;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${what} printed no URL in ${timeout} ms:\n${out}`));
+    }, timeout);
+    const take = (chunk: Uint8Array) => {
+      out += new TextDecoder().decode(chunk);
+      const url = options.pattern.exec(out)?.[1];
+      if (url !== undefined) {
+        clearTimeout(timer);
+        resolve({ url, ...started });
+      }
+    };
+    child.stdout!.on("data", take);
+    child.stderr!.on("data", take);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited (${code}) before printing its URL:\n${out}`));
+    });
+  });
 }

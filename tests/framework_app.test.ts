@@ -20,70 +20,26 @@
 // run by `deno test`, skipped by name under `bun test` (as tests/npm_package.test.ts is).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createEmulator, DEMO_ORG, type Emulator } from "../src/emulator/mod.ts";
 import { attributeById, Browser, firstForm, textById } from "./_browser_http.ts";
-import { cachedInstall, copyInstall, node22, ok, packTarball, root } from "./_npm_pack.ts";
+import {
+  cachedInstall,
+  copyInstall,
+  node22,
+  ok,
+  packTarball,
+  root,
+  type Started,
+  startServer,
+} from "./_npm_pack.ts";
 import { serve } from "./_serve.ts";
 
 const FIXTURE = join(root, "tests", "fixtures", "framework_astro");
 const SESSION_SECRET = "a-session-secret-for-the-astro-app-test";
 const LOGIN_DATA = "/api/user/me/auth/data";
 const REVOKE = "/api/user/me/token/";
-
-/** A server process that printed the URL it listens on. */
-interface Started {
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-}
-
-/** Start `node <args>` and wait for the line that names its URL (`pattern`'s first group). */
-function startServer(
-  node: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  pattern: RegExp,
-): Promise<Started> {
-  const child = spawn(node, args, {
-    cwd,
-    env: { ...process.env, ...env, PATH: `${dirname(node)}:${process.env.PATH ?? ""}` },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const output = () => out;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${args.join(" ")} did not start in 30 s:\n${out}`));
-    }, 30_000);
-    const take = (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = pattern.exec(out)?.[1];
-      if (url !== undefined) {
-        clearTimeout(timer);
-        resolve({ url, child, output });
-      }
-    };
-    child.stdout!.on("data", take);
-    child.stderr!.on("data", take);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args.join(" ")} exited (${code}) before listening:\n${out}`));
-    });
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGTERM");
-  });
-}
 
 const underBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
@@ -133,11 +89,10 @@ test(
       });
 
       // 2. The built server on 127.0.0.1 (port 0), the emulator as its upstream.
-      server = await startServer(
-        node,
-        ["dist/server/entry.mjs"],
-        app,
-        {
+      server = await startServer(node, ["dist/server/entry.mjs"], app, {
+        pattern: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+        path: nodePath,
+        env: {
           HOST: "127.0.0.1",
           PORT: "0",
           TRUSTAUTHX_API_KEY: DEMO_ORG.apiKey,
@@ -146,8 +101,7 @@ test(
           TRUSTAUTHX_BASE_URL: upstream.url,
           AUTHLITE_SESSION_SECRET: SESSION_SECRET,
         },
-        /listening on (http:\/\/127\.0\.0\.1:\d+)/,
-      );
+      });
       const base = server.url;
       emu = createEmulator({ orgs: [{ ...DEMO_ORG, callbackUrl: `${base}/auth/callback` }] });
       const browser = new Browser();
@@ -229,7 +183,7 @@ test(
       assert.equal(gone.status, 401, "/auth/me after signing out");
       await gone.body?.cancel();
     } finally {
-      if (server !== undefined) await stop(server.child);
+      await server?.stop();
       await upstream.close();
       rmSync(work, { recursive: true, force: true });
     }
