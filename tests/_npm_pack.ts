@@ -13,6 +13,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   renameSync,
   rmSync,
   writeFileSync,
@@ -179,31 +180,44 @@ export async function cachedInstall(
     const scratch = mkdtempSync(join(root, ".tmp", `${name}-install-`));
     writeFileSync(join(scratch, "package.json"), packageJson);
     writeFileSync(join(scratch, "package-lock.json"), lockfile);
-    await ok(
-      "npm",
-      ["ci", "--prefer-offline", "--no-audit", "--no-fund"],
-      scratch,
-      `npm ci (${name})`,
-      { path, timeout: 300_000 },
-    );
+    try {
+      await ok(
+        "npm",
+        ["ci", "--prefer-offline", "--no-audit", "--no-fund"],
+        scratch,
+        `npm ci (${name})`,
+        { path, timeout: 300_000 },
+      );
+    } catch (err) {
+      rmSync(scratch, { recursive: true, force: true });
+      throw err;
+    }
     rmSync(dir, { recursive: true, force: true });
     renameSync(scratch, dir); // whole or not at all, so a failed install is not reused
+    // The installs of earlier keys are not used again.
+    const earlier = new RegExp(`^${name}-[0-9a-f]{16}$`);
+    for (const entry of readdirSync(join(root, ".tmp"))) {
+      if (earlier.test(entry) && entry !== `${name}-${key}`) {
+        rmSync(join(root, ".tmp", entry), { recursive: true, force: true });
+      }
+    }
   }
   return dir;
 }
 
 /**
- * Copy a cached install into `dest` (hard links for the files: fast, and safe because npm
- * replaces a package's files rather than writing into them).
+ * Copy a cached install into `dest` (a whole copy: npm writes some files in place, e.g.
+ * `node_modules/.package-lock.json`, so hard links would change the cache).
  *
  * @param cached the folder {@linkcode cachedInstall} answered
- * @param dest the scratch project (on the same file system, e.g. under `.tmp/`)
+ * @param dest the scratch project
  * @returns nothing
  */
 export async function copyInstall(cached: string, dest: string): Promise<void> {
   mkdirSync(dest, { recursive: true });
   cpSync(join(cached, "package-lock.json"), join(dest, "package-lock.json"));
-  await ok("cp", ["-al", join(cached, "node_modules"), join(dest, "node_modules")], root, "cp -al");
+  const from = join(cached, "node_modules");
+  await ok("cp", ["-a", "--reflink=auto", from, join(dest, "node_modules")], root, "cp -a");
 }
 
 /** A server process that printed the URL it listens on. */
