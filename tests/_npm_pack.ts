@@ -266,6 +266,7 @@ export function startServer(
     env: { ...process.env, NO_COLOR: "1", ...options.env, PATH: path },
     stdio: ["pipe", "pipe", "pipe"],
   });
+  child.stdin!.on("error", () => {}); // a write after its end is reported by its output
   let out = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const started: Omit<Started, "url"> = {
