@@ -153,6 +153,16 @@ test("the npm package (npm pack --dry-run) is under 1 MB unpacked", ONCE, async 
   const [info] = JSON.parse(printed.slice(printed.search(/^\[/m)));
   const files: string[] = info.files.map((f: { path: string }) => f.path);
   assert.ok(!files.some((f) => /swagger/i.test(f)), files.join("\n"));
+  assert.ok(files.includes("docs/emulator.md"), "the emulator's reference is in the package");
   console.log(`npm package: ${files.length} files, ${(info.unpackedSize / KB).toFixed(1)} KB`);
   assert.ok(info.unpackedSize < NPM_UNPACKED_LIMIT, `the npm package is ${info.unpackedSize} B`);
+});
+
+test("the emulator's --help points at its reference, docs/emulator.md", async () => {
+  const help = await ok(join(bin, "deno"), ["run", "-A", "src/emulator/cli.ts", "--help"]);
+  assert.match(help, /docs\/emulator\.md/);
+  assert.doesNotMatch(help, /CONTROL\.md/);
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  assert.ok(pkg.files.includes("docs/emulator.md"), "package.json files");
+  assert.match(readFileSync(join(root, "docs", "emulator.md"), "utf8"), /## Control surface/);
 });

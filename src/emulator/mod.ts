@@ -2,7 +2,7 @@
  * A local TrustAuthX for development and tests: the upstream API of docs/wire-protocol.md with
  * real HS256 signatures, its login widget and its settings page, as a Hono app. Serving
  * is left to the caller (`Deno.serve(emu.fetch)`, `Bun.serve({ fetch: emu.fetch })`, or
- * mount `emu.app`). See CONTROL.md for the control surface.
+ * mount `emu.app`). See docs/emulator.md for the control surface.
  *
  * @example
  * ```ts
