@@ -166,3 +166,15 @@ test("the emulator's --help points at its reference, docs/emulator.md", async ()
   assert.ok(pkg.files.includes("docs/emulator.md"), "package.json files");
   assert.match(readFileSync(join(root, "docs", "emulator.md"), "utf8"), /## Control surface/);
 });
+
+test("package.json says where the project lives, and the README's images load on the registry", () => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  assert.match(pkg.repository?.url ?? "", /^git\+https:\/\/github\.com\/[\w-]+\/[\w-]+\.git$/);
+  assert.match(pkg.homepage ?? "", /^https:\/\//);
+  assert.match(pkg.bugs?.url ?? "", /^https:\/\/.*\/issues$/);
+  assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.includes("trustauthx"), "keywords");
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)|<img[^>]+src="([^"]+)"/g)]
+    .map((m) => m[1] ?? m[2] ?? "");
+  for (const src of images) assert.match(src, /^https:\/\//, `README image ${src} is relative`);
+});
