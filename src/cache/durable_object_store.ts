@@ -100,7 +100,7 @@ function validNamespace(namespace: unknown): namespace is DurableObjectNamespace
  *   type DurableObjectNamespaceLike,
  *   durableObjectStore,
  * } from "./durable_object_store.ts";
- * import type { KVStore } from "./store.ts";
+ * import type { KVStore } from "@authlite/authlite";
  * // The Worker's entry also does: export { AuthLiteStoreObject } from "authlite";
  * function storeOf(env: { AUTH_STORE: DurableObjectNamespaceLike }): KVStore {
  *   return durableObjectStore(env.AUTH_STORE);

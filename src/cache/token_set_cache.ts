@@ -281,7 +281,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * @example
  * ```ts
  * import { TokenSetCache } from "./token_set_cache.ts";
- * import { memoryStore } from "./memory_store.ts";
+ * import { memoryStore } from "@authlite/authlite";
  * const cache = new TokenSetCache({ store: memoryStore(), secretKey: "s3cret" });
  * let calls = 0;
  * const upstream = cache.wrap({
@@ -412,7 +412,7 @@ export class TokenSetCache implements TokenSetCacheLike {
    * @example
    * ```ts
    * import { TokenSetCache } from "./token_set_cache.ts";
-   * import { memoryStore } from "./memory_store.ts";
+   * import { memoryStore } from "@authlite/authlite";
    * const cache = new TokenSetCache({ store: memoryStore(), secretKey: "s3cret" });
    * const cached = cache.wrap({
    *   validate: () => Promise.resolve(true),
@@ -460,7 +460,7 @@ export class TokenSetCache implements TokenSetCacheLike {
    * @example
    * ```ts
    * import { TokenSetCache } from "./token_set_cache.ts";
-   * import { memoryStore } from "./memory_store.ts";
+   * import { memoryStore } from "@authlite/authlite";
    * const cache = new TokenSetCache({ store: memoryStore(), secretKey: "s3cret" });
    * await cache.forget(["access-token", "refresh-token"], { confirmed: true });
    * ```

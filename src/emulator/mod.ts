@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { createEmulator } from "./mod.ts";
+ * import { createEmulator } from "@authlite/authlite/emulator";
  * const emu = createEmulator({ control: true });
  * const { accessToken } = emu.session({ email: "ada@example.com" });
  * console.assert(accessToken.split(".").length === 3);

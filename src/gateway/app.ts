@@ -195,8 +195,8 @@ function routes(deps: GatewayDeps) {
  * @throws {AuthLiteInputError} `ERR_CONFIG` when an option is missing or invalid
  * @example
  * ```ts ignore
- * import { AuthLiteClient, memoryStore } from "../../mod.ts";
- * import { createGateway } from "./app.ts";
+ * import { AuthLiteClient, memoryStore } from "@authlite/authlite";
+ * import { createGateway } from "@authlite/authlite/gateway";
  * const client = new AuthLiteClient({
  *   apiKey: "key", secretKey: "secret", orgId: "org", tokenCache: memoryStore(),
  * });

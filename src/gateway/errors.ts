@@ -34,7 +34,7 @@ export type GatewayErrorBody = ErrorBody;
  *
  * @example
  * ```ts
- * import { GatewayError } from "./errors.ts";
+ * import { GatewayError } from "@authlite/authlite/gateway";
  * const err = new GatewayError(403, "ERR_FORBIDDEN", "Missing permission: admin");
  * console.assert(err.status === 403);
  * ```

@@ -12,8 +12,8 @@
  * @example Protect your own routes
  * ```ts
  * import { Hono } from "hono";
- * import { AuthLiteClient, memoryStore } from "../../mod.ts";
- * import { authlite, getSession, requirePermission, requireSession } from "./mod.ts";
+ * import { AuthLiteClient, memoryStore } from "@authlite/authlite";
+ * import { authlite, getSession, requirePermission, requireSession } from "@authlite/authlite/hono";
  *
  * const client = new AuthLiteClient({
  *   apiKey: "key_demo",
