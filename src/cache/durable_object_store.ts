@@ -2,7 +2,7 @@
  * A {@linkcode KVStore} over a Cloudflare Durable Object namespace binding:
  * strongly consistent, with an atomic `putIfAbsent`. The Durable Object class
  * it talks to is {@linkcode AuthLiteStoreObject}; a Worker exports it and
- * binds it (see the README's wrangler.toml snippet).
+ * binds it (see docs/cache.md, "On Cloudflare Workers").
  *
  * @module
  */
