@@ -1,6 +1,6 @@
 // examples/tour.ts (run from the repository: npx deno run -A examples/tour.ts)
-import { AuthLiteClient, AuthLiteError } from "../mod.ts";
-import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
+import { AuthLiteClient, AuthLiteError } from "@authlite/authlite";
+import { createEmulator, DEMO_ORG } from "@authlite/authlite/emulator";
 
 // A local TrustAuthX with the demo organisation.
 const emu = createEmulator();

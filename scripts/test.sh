@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 mkdir -p .tmp
 bash scripts/system-deps.sh
+# Swagger UI for /docs (npm start, the docs tests): .tmp/docs-ui/, in neither package.
+node scripts/build-docs-assets.mjs >/dev/null
 passed=0
 failed=0
 log=.tmp/test-log

@@ -29,7 +29,7 @@ export interface AuthLiteErrorOptions {
  *
  * @example Switch on the code
  * ```ts
- * import { AuthLiteError } from "./errors.ts";
+ * import { AuthLiteError } from "@authlite/authlite";
  * try {
  *   throw new AuthLiteError("ERR_CONFIG", "Missing option: orgId");
  * } catch (err) {
@@ -62,7 +62,7 @@ export class AuthLiteError extends Error {
  *
  * @example
  * ```ts
- * import { AuthLiteHttpError } from "./errors.ts";
+ * import { AuthLiteHttpError } from "@authlite/authlite";
  * const err = new AuthLiteHttpError(404, "/rbac/role", "Not found");
  * console.assert(err.status === 404);
  * ```
@@ -106,7 +106,7 @@ export class AuthLiteHttpError extends AuthLiteError {
  *
  * @example
  * ```ts
- * import { AuthLiteNetworkError } from "./errors.ts";
+ * import { AuthLiteNetworkError } from "@authlite/authlite";
  * const err = new AuthLiteNetworkError("ERR_TIMEOUT", "/rbac/role", "Timed out after 10000 ms");
  * console.assert(err.code === "ERR_TIMEOUT");
  * ```
@@ -141,7 +141,7 @@ export class AuthLiteNetworkError extends AuthLiteError {
  *
  * @example
  * ```ts
- * import { AuthLiteReplyError } from "./errors.ts";
+ * import { AuthLiteReplyError } from "@authlite/authlite";
  * const err = new AuthLiteReplyError("ERR_BAD_SIGNATURE", "/api/user/me/data", "Signature does not verify");
  * console.assert(err.code === "ERR_BAD_SIGNATURE");
  * ```
@@ -175,7 +175,7 @@ export class AuthLiteReplyError extends AuthLiteError {
  *
  * @example
  * ```ts
- * import { AuthLiteInputError } from "./errors.ts";
+ * import { AuthLiteInputError } from "@authlite/authlite";
  * const err = new AuthLiteInputError("ERR_BAD_INPUT", "Missing argument: uid");
  * console.assert(err.code === "ERR_BAD_INPUT");
  * ```
@@ -203,7 +203,7 @@ export class AuthLiteInputError extends AuthLiteError {
  *
  * @example
  * ```ts
- * import { AuthLiteTokenSetError } from "./errors.ts";
+ * import { AuthLiteTokenSetError } from "@authlite/authlite";
  * const err = new AuthLiteTokenSetError("Access token invalid and no refresh token: log in again");
  * console.assert(err.code === "ERR_INVALID_TOKEN_SET");
  * ```
@@ -230,7 +230,7 @@ export type CredentialName = "apiKey" | "secretKey" | "orgId" | "unknown";
  *
  * @example
  * ```ts
- * import { AuthLiteCredentialsError } from "./errors.ts";
+ * import { AuthLiteCredentialsError } from "@authlite/authlite";
  * const err = new AuthLiteCredentialsError("secretKey", "/api/user/me/data");
  * console.assert(err.code === "ERR_CREDENTIALS" && err.credential === "secretKey");
  * ```
@@ -270,7 +270,7 @@ export class AuthLiteCredentialsError extends AuthLiteError {
  *
  * @example
  * ```ts
- * import { AuthLiteUnavailableError } from "./errors.ts";
+ * import { AuthLiteUnavailableError } from "@authlite/authlite";
  * const err = new AuthLiteUnavailableError("upstream", "Circuit open", 5);
  * console.assert(err.code === "ERR_UNAVAILABLE" && err.retryAfterSeconds === 5);
  * ```

@@ -20,12 +20,20 @@ export interface MiniflareLike {
 // standard globals for every file of a `deno check`.
 const MINIFLARE = "miniflare";
 
-let bundled: Promise<string> | undefined;
+const WORKER = new URL("../src/runtime/worker.ts", import.meta.url).pathname;
+const bundled = new Map<string, Promise<string>>();
 
-/** worker.ts bundled once per test file. */
-export function bundleWorker(): Promise<string> {
-  bundled ??= esbuild.build({
-    entryPoints: [new URL("../src/runtime/worker.ts", import.meta.url).pathname],
+/**
+ * worker.ts (or another Worker entry) bundled once per test file.
+ *
+ * @param entry the Worker's entry file (default src/runtime/worker.ts)
+ * @returns the bundle's text
+ */
+export function bundleWorker(entry: string = WORKER): Promise<string> {
+  const cached = bundled.get(entry);
+  if (cached !== undefined) return cached;
+  const built = esbuild.build({
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "browser",
@@ -38,7 +46,8 @@ export function bundleWorker(): Promise<string> {
     if (out === undefined) throw new Error("esbuild produced no output");
     return out.text;
   });
-  return bundled;
+  bundled.set(entry, built);
+  return built;
 }
 
 /**
@@ -47,18 +56,20 @@ export function bundleWorker(): Promise<string> {
  *
  * @param upstream the emulator's URL
  * @param bindings more bindings (service key, limits)
+ * @param entry the Worker's entry file (default src/runtime/worker.ts)
  * @returns Miniflare
  */
 export async function startWorker(
   upstream: string,
   bindings: Record<string, string> = {},
+  entry: string = WORKER,
 ): Promise<MiniflareLike> {
   const { Miniflare } = (await import(MINIFLARE)) as {
     Miniflare: new (options: Record<string, unknown>) => MiniflareLike;
   };
   return new Miniflare({
     modules: true,
-    script: await bundleWorker(),
+    script: await bundleWorker(entry),
     compatibilityDate: "2025-09-01",
     kvNamespaces: ["TOKEN_CACHE"],
     bindings: {

@@ -124,7 +124,7 @@ describe("emulator API", () => {
       assert.equal(claims.name, "Ada");
       assert.equal(claims.img, "https://x/ada.png");
       assert.ok((claims.refresh_exp as number) > (claims.exp as number));
-      // the tokens are HS256 JWTs of the org, as CONTROL.md says
+      // the tokens are HS256 JWTs of the org, as docs/emulator.md says
       const access = await verified(claims.access_token);
       assert.deepEqual(
         { sub: access.sub, type: access.type, org_id: access.org_id, scope: access.scope },
@@ -683,7 +683,7 @@ describe("emulator against the official Python connector's requests", () => {
   });
 });
 
-test("decodeJwt() reads the emulator's access token claims of CONTROL.md", () => {
+test("decodeJwt() reads the emulator's access token claims of docs/emulator.md", () => {
   const emu = createEmulator({ orgs: [ORG], now: () => 1_700_000_000_000 });
   const { accessToken, refreshToken, uid } = emu.session({ email: "ned@example.com" });
   const a = decodeJwt(accessToken);

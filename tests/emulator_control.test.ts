@@ -1,4 +1,4 @@
-// The emulator's control surface (CONTROL.md), its fault injection and request counts over a
+// The emulator's control surface (docs/emulator.md), its fault injection and request counts over a
 // real socket, and its HS256 implementation checked against jose and Web Crypto.
 
 import { test } from "node:test";

@@ -154,7 +154,7 @@ describe("the official TypeScript SDK against the emulator", () => {
   });
 });
 
-describe("the official TypeScript SDK's faults (see the README: what differs from the official connectors), as it shows them", () => {
+describe("the official TypeScript SDK's faults (see docs/client.md: what differs from the official connectors), as it shows them", () => {
   test("getUser() decodes the signed reply without verifying it: a forged reply is accepted", async () => {
     emu.seedUser({ email: "ada@example.com" });
     for (const kind of ["bad-signature", "alg-none"] as const) {

@@ -3,18 +3,29 @@
 // server, in Chromium and in workerd; /openapi.json never copies the request's
 // Host header and says how long it may be cached. Before the fix, /docs loaded
 // its script from a CDN (unpinned, no integrity) and `servers` echoed `Host`.
-import { test } from "node:test";
+// Swagger UI is opt-in: the gateways here are given `docs: { ui }`, the module
+// scripts/build-docs-assets.mjs builds (tests/docs_ui.test.ts: none without it).
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 import { createEmulator } from "../src/emulator/mod.ts";
-import { SWAGGER_UI_VERSION } from "../src/gateway/_swagger_ui_assets.ts";
-import { swaggerUiModule } from "../scripts/swagger_ui_assets.ts";
+import type { GatewayDocs } from "../src/gateway/mod.ts";
 import { startGateway } from "./_gateway_fixture.ts";
 import { serve } from "./_serve.ts";
 import { startWorker } from "./_workerd.ts";
+import { buildDocsAssets } from "../scripts/build-docs-assets.mjs";
 
 const SLOW = { timeout: 120_000 };
+const DOCS_WORKER = new URL("./fixtures/docs_worker.ts", import.meta.url).pathname;
+let docs: GatewayDocs;
+let SWAGGER_UI_VERSION = "";
+
+before(async () => {
+  const { ui } = await import(buildDocsAssets()) as { ui: GatewayDocs["ui"] };
+  docs = { ui };
+  SWAGGER_UI_VERSION = ui.version;
+});
 type Fetch = (url: string, init?: RequestInit) => Promise<Response>;
 
 async function checkDocs(send: Fetch, base: string): Promise<void> {
@@ -55,15 +66,13 @@ async function checkDocs(send: Fetch, base: string): Promise<void> {
   assert.deepEqual(body.servers, [{ url: "/" }]);
 }
 
-test("the generated assets module is the installed swagger-ui-dist (pinned: regenerate on upgrade)", () => {
+test("the docs assets are the installed swagger-ui-dist, pinned to one version", () => {
   const pinned =
     JSON.parse(readFileSync("package.json", "utf8")).devDependencies["swagger-ui-dist"];
   assert.match(pinned, /^\d+\.\d+\.\d+$/, "swagger-ui-dist is pinned to one version");
-  assert.equal(
-    readFileSync("src/gateway/_swagger_ui_assets.ts", "utf8"),
-    swaggerUiModule(),
-    "run scripts/swagger_ui_assets.ts",
-  );
+  assert.equal(docs.ui.version, pinned);
+  const installed = readFileSync("node_modules/swagger-ui-dist/swagger-ui.css", "utf8");
+  assert.equal(docs.ui.css, installed.replace(/\/\*# sourceMappingURL=.*?\*\/\s*$/, ""));
 });
 
 test("/openapi.json ignores the Host header: servers is publicUrl or relative", async () => {
@@ -84,11 +93,11 @@ test("/openapi.json ignores the Host header: servers is publicUrl or relative", 
 });
 
 test("/docs and its assets on a real server, and in workerd", SLOW, async () => {
-  const fx = await startGateway();
+  const fx = await startGateway({ docs });
   const server = await serve((req) => fx.app.fetch(req));
   const emu = createEmulator();
   const upstream = await serve(emu.fetch);
-  const mf = await startWorker(upstream.url);
+  const mf = await startWorker(upstream.url, {}, DOCS_WORKER);
   try {
     await checkDocs(fetch, server.url);
     await checkDocs((url, init) => mf.dispatchFetch(url, init), "http://gateway.test");
@@ -105,7 +114,7 @@ test(
   SLOW,
   async () => {
     assert.ok(existsSync("/usr/bin/chromium"), "Chromium is missing at /usr/bin/chromium");
-    const fx = await startGateway();
+    const fx = await startGateway({ docs });
     const server = await serve((req) => fx.app.fetch(req));
     const browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",

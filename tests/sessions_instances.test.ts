@@ -20,7 +20,7 @@ import { type RedisServer, startRedis } from "./_redis_server.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const REFRESH_PATH = "/api/user/me/access/token/";
 const VALIDATE_PATH = "/api/user/me/auth/validate/token";
-/** The bound the README states for a revoke to reach another instance (1 s), plus request time. */
+/** The bound docs/cache.md states for a revoke to reach another instance (1 s), plus request time. */
 const PROPAGATION_DEADLINE_MS = 1500;
 
 interface Gateway {

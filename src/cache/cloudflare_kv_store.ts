@@ -37,8 +37,8 @@ export const CLOUDFLARE_KV_MIN_TTL_SECONDS = 60;
  *
  * @example In a Worker, with a KV binding named AUTHLITE_KV
  * ```ts
- * import { cloudflareKVStore, type KVNamespaceLike } from "./cloudflare_kv_store.ts";
- * import type { KVStore } from "./store.ts";
+ * import { cloudflareKVStore, type KVNamespaceLike } from "@authlite/authlite";
+ * import type { KVStore } from "@authlite/authlite";
  * function storeOf(env: { AUTHLITE_KV: KVNamespaceLike }): KVStore {
  *   return cloudflareKVStore(env.AUTHLITE_KV);
  * }

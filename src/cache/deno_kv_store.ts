@@ -53,7 +53,7 @@ export interface DenoKVStoreOptions {
  *
  * @example
  * ```ts ignore
- * import { denoKVStore } from "./deno_kv_store.ts";
+ * import { denoKVStore } from "@authlite/authlite";
  * const store = denoKVStore(await Deno.openKv());
  * ```
  */

@@ -2,7 +2,7 @@
  * A {@linkcode KVStore} over a Cloudflare Durable Object namespace binding:
  * strongly consistent, with an atomic `putIfAbsent`. The Durable Object class
  * it talks to is {@linkcode AuthLiteStoreObject}; a Worker exports it and
- * binds it (see the README's wrangler.toml snippet).
+ * binds it (see docs/cache.md, "On Cloudflare Workers").
  *
  * @module
  */
@@ -100,7 +100,7 @@ function validNamespace(namespace: unknown): namespace is DurableObjectNamespace
  *   type DurableObjectNamespaceLike,
  *   durableObjectStore,
  * } from "./durable_object_store.ts";
- * import type { KVStore } from "./store.ts";
+ * import type { KVStore } from "@authlite/authlite";
  * // The Worker's entry also does: export { AuthLiteStoreObject } from "authlite";
  * function storeOf(env: { AUTH_STORE: DurableObjectNamespaceLike }): KVStore {
  *   return durableObjectStore(env.AUTH_STORE);

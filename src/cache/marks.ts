@@ -63,7 +63,7 @@ function randomId(): string {
  * @example
  * ```ts
  * import { RoleMarks } from "./marks.ts";
- * import { memoryStore } from "./memory_store.ts";
+ * import { memoryStore } from "@authlite/authlite";
  * const store = memoryStore();
  * const a = new RoleMarks({ store, secretKey: "s3cret" });
  * const b = new RoleMarks({ store, secretKey: "s3cret", syncMs: 0 });

@@ -129,7 +129,7 @@ export class MemoryStore implements KVStore {
  *
  * @example
  * ```ts
- * import { memoryStore } from "./memory_store.ts";
+ * import { memoryStore } from "@authlite/authlite";
  * const store = memoryStore({ maxEntries: 1000 });
  * await store.put("k", "v", { ttlSeconds: 60 });
  * console.assert((await store.get("k")) === "v");

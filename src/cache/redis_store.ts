@@ -65,7 +65,7 @@ const decoder = new TextDecoder();
  * @example
  * ```ts ignore
  * import { createClient } from "redis";
- * import { redisStore } from "./redis_store.ts";
+ * import { redisStore } from "@authlite/authlite";
  * const client = await createClient({ url: "redis://127.0.0.1:6379" }).connect();
  * const store = redisStore(client);
  * ```

@@ -17,7 +17,7 @@ export interface KVPutOptions {
  *
  * @example A store of your own
  * ```ts
- * import type { KVStore } from "./store.ts";
+ * import type { KVStore } from "@authlite/authlite";
  * const map = new Map<string, string>();
  * const store: KVStore = {
  *   get: (key) => Promise.resolve(map.get(key) ?? null),

@@ -58,7 +58,7 @@ function requireToken(name: string, token: unknown): asserts token is string {
  * @example
  * ```ts
  * import { TokenSetCache } from "./token_set_cache.ts";
- * import { memoryStore } from "./memory_store.ts";
+ * import { memoryStore } from "@authlite/authlite";
  * const cache = new TokenSetCache({ store: memoryStore(), secretKey: "s3cret" });
  * let calls = 0;
  * const upstream = cache.wrap({
@@ -114,7 +114,7 @@ export class TokenSetCache implements TokenSetCacheLike {
    * @example
    * ```ts
    * import { TokenSetCache } from "./token_set_cache.ts";
-   * import { memoryStore } from "./memory_store.ts";
+   * import { memoryStore } from "@authlite/authlite";
    * const cache = new TokenSetCache({ store: memoryStore(), secretKey: "s3cret" });
    * const cached = cache.wrap({
    *   validate: () => Promise.resolve(true),
@@ -168,7 +168,7 @@ export class TokenSetCache implements TokenSetCacheLike {
    * @example
    * ```ts
    * import { TokenSetCache } from "./token_set_cache.ts";
-   * import { memoryStore } from "./memory_store.ts";
+   * import { memoryStore } from "@authlite/authlite";
    * const cache = new TokenSetCache({ store: memoryStore(), secretKey: "s3cret" });
    * await cache.forget(["access-token", "refresh-token"], { confirmed: true });
    * ```

@@ -44,7 +44,7 @@ import { getUser, getUserData, reAuth } from "./users.ts";
  *
  * @example Log a user in
  * ```ts ignore
- * import { AuthLiteClient } from "./client.ts";
+ * import { AuthLiteClient } from "@authlite/authlite";
  * const client = new AuthLiteClient({ apiKey: "key", secretKey: "secret", orgId: "org" });
  * const loginUrl = client.generateUrl(); // send the browser there
  * // ...TrustAuthX redirects back with ?code=<UserToken>
@@ -69,7 +69,7 @@ export class AuthLiteClient {
    *
    * @example
    * ```ts
-   * import { AuthLiteClient } from "./client.ts";
+   * import { AuthLiteClient } from "@authlite/authlite";
    * const client = new AuthLiteClient({
    *   apiKey: "key_demo",
    *   secretKey: "demo-secret",

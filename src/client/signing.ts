@@ -16,7 +16,7 @@ import { SignJWT } from "jose";
  *
  * @example
  * ```ts
- * import { signApiKey } from "./signing.ts";
+ * import { signApiKey } from "@authlite/authlite";
  * const signedKey = await signApiKey("key_test_1", "s3cr3t-key-for-tests-0123456789abcdef");
  * console.assert(signedKey.startsWith("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."));
  * ```

@@ -32,7 +32,7 @@ export interface VerifySignedReplyOptions {
  * @example
  * ```ts
  * import { SignJWT } from "jose";
- * import { verifySignedReply } from "./verify.ts";
+ * import { verifySignedReply } from "@authlite/authlite";
  * const key = new TextEncoder().encode("demo-secret");
  * const token = await new SignJWT({ uid: "u1" }).setProtectedHeader({ alg: "HS256" }).sign(key);
  * const claims = await verifySignedReply(token, key, {

@@ -1,4 +1,4 @@
-// The standalone emulator's seed file (see CONTROL.md, "Standalone"): organisations with
+// The standalone emulator's seed file (see docs/emulator.md, "The standalone command"): organisations with
 // their roles and users, and the token lifetimes. Every mistake is reported with the path
 // of the field (`orgs[0].users[1].email`), so a bad file costs one line to fix.
 

@@ -2,7 +2,7 @@
  * The standalone emulator: `npx authlite-emulator`, `deno run -A src/emulator/cli.ts`, or
  * `bun src/emulator/cli.ts`. It serves a local TrustAuthX (the API, the login widget, the
  * settings page and the `/__emulator` control surface) for apps that use any TrustAuthX SDK,
- * seeded with the demo organisation or from a JSON seed file (see CONTROL.md).
+ * seeded with the demo organisation or from a JSON seed file (see docs/emulator.md).
  *
  * ```sh
  * authlite-emulator [--port N] [--host H] [--seed file.json]
@@ -24,7 +24,9 @@ export const DEFAULT_PORT = 8788;
 const USAGE = `Usage: authlite-emulator [--port N] [--host H] [--seed file.json]
 
 A local TrustAuthX for development and tests: the API, the login widget, the settings
-page and the /__emulator control surface (see src/emulator/CONTROL.md).
+page and the /__emulator control surface. Reference: docs/emulator.md in the package
+(node_modules/authlite/docs/emulator.md), or
+https://github.com/authlite/authlite/blob/main/docs/emulator.md
 
 Options:
   --port N          port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)

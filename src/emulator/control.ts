@@ -1,5 +1,5 @@
 /**
- * The control surface under `/__emulator` (see CONTROL.md): seed users, roles, codes
+ * The control surface under `/__emulator` (see docs/emulator.md): seed users, roles, codes
  * and sessions, move the clock, queue faults, read the request counts. Registered
  * only when the emulator is created with `control: true`.
  *

@@ -98,7 +98,7 @@ export interface Emulator {
  * @throws {EmulatorError} on an invalid configuration
  * @example
  * ```ts
- * import { createEmulator } from "./mod.ts";
+ * import { createEmulator } from "@authlite/authlite/emulator";
  * const emu = createEmulator({ control: true });
  * const code = emu.mintCode({ email: "ada@example.com" });
  * const res = await emu.fetch(new Request(`http://emu/widget/login/?org_id=org_demo`));

@@ -62,7 +62,7 @@ export interface EmulatorRole {
   permissions: Record<string, string>[];
 }
 
-/** A fault to inject into the next matching API calls (see CONTROL.md). */
+/** A fault to inject into the next matching API calls (see docs/emulator.md). */
 export interface Fault {
   /** What goes wrong. */
   kind: "latency" | "status" | "malformed" | "wrong-shape" | "bad-signature" | "alg-none" | "reset";

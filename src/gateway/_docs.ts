@@ -1,12 +1,36 @@
 /**
- * The interactive API docs: Swagger UI served by the gateway itself, from the
- * pinned `swagger-ui-dist` (no CDN), under a Content-Security-Policy that
- * lets the page load its own script and style sheet and fetch this origin
- * only; and the cache settings of the OpenAPI document.
+ * The interactive API docs, opt-in: Swagger UI served by the gateway itself
+ * from assets the deployment passes in (`createGateway({ docs: { ui } })`,
+ * `ui` from the module `scripts/build-docs-assets.mjs` builds from the pinned
+ * `swagger-ui-dist`; no CDN), under a Content-Security-Policy that lets the
+ * page load its own script and style sheet and fetch this origin only. A
+ * gateway given no `docs` has no `/docs` route and holds none of Swagger UI.
  *
  * @module
  */
 import type { Context, Hono } from "hono";
+import { AuthLiteInputError } from "../errors.ts";
+
+/** Swagger UI's style sheet and script, as text (`swagger-ui.css`, `swagger-ui-bundle.js`). */
+export interface SwaggerUiAssets {
+  /** The version of `swagger-ui-dist` they come from (part of the assets' URLs). */
+  readonly version: string;
+  /** `swagger-ui.css`. */
+  readonly css: string;
+  /** `swagger-ui-bundle.js`. */
+  readonly js: string;
+}
+
+/** The `docs` option of `createGateway`: serve Swagger UI at `/docs`. */
+export interface GatewayDocs {
+  /**
+   * The assets: `ui` from the module `node scripts/build-docs-assets.mjs`
+   * writes (`.tmp/docs-ui/swagger_ui.js`), or your own of the same shape.
+   */
+  ui: SwaggerUiAssets;
+  /** The page's title (plain text; default `"authlite gateway"`). */
+  title?: string;
+}
 
 /** The docs page's policy: no inline script, nothing from another origin, no framing. */
 export const DOCS_CSP: string = [
@@ -21,12 +45,6 @@ export const DOCS_CSP: string = [
   "frame-ancestors 'none'",
   "base-uri 'none'",
 ].join("; ");
-
-// Loaded on the first request for the docs: 1.9 MB of text that no other
-// route needs (esbuild still bundles it into the Worker).
-type Assets = typeof import("./_swagger_ui_assets.ts");
-let assets: Promise<Assets> | undefined;
-const load = (): Promise<Assets> => (assets ??= import("./_swagger_ui_assets.ts"));
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
@@ -55,34 +73,50 @@ function asset(c: Context, body: string, type: string): Response {
   return c.body(body, 200);
 }
 
+function checked(docs: GatewayDocs): SwaggerUiAssets {
+  const ui = (docs as Partial<GatewayDocs> | null)?.ui;
+  if (
+    typeof ui !== "object" || ui === null || typeof ui.css !== "string" ||
+    typeof ui.js !== "string" || typeof ui.version !== "string" ||
+    !/^[\w.-]{1,64}$/.test(ui.version)
+  ) {
+    throw new AuthLiteInputError(
+      "ERR_CONFIG",
+      "Invalid option: docs.ui must be { version, css, js } (see scripts/build-docs-assets.mjs)",
+    );
+  }
+  return ui;
+}
+
 /**
  * Add `/docs` and its assets to `app` (outside its typed schema).
  *
  * @param app the gateway
- * @param title the page's title (plain text)
+ * @param docs the assets and the page's title
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when `docs.ui` is not `{ version, css, js }`
  */
-export function docsRoutes(app: Hono, title: string): void {
-  const safeTitle = title.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-  app.get("/docs", async (c) => {
-    const { SWAGGER_UI_VERSION } = await load();
+export function docsRoutes(app: Hono, docs: GatewayDocs): void {
+  const ui = checked(docs);
+  const title = docs.title ?? "authlite gateway";
+  const html = page(ui.version, title.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`));
+  app.get("/docs", (c) => {
     c.header("content-security-policy", DOCS_CSP);
     c.header("x-frame-options", "DENY");
     c.header("referrer-policy", "no-referrer");
     c.header("cache-control", "no-cache");
-    return c.html(page(SWAGGER_UI_VERSION, safeTitle));
+    return c.html(html);
   });
   app.get("/docs/:version/:file", async (c, next) => {
-    const a = await load();
-    if (c.req.param("version") !== a.SWAGGER_UI_VERSION) return next();
+    if (c.req.param("version") !== ui.version) return await next();
     switch (c.req.param("file")) {
       case "swagger-ui.css":
-        return asset(c, a.SWAGGER_UI_CSS, "text/css; charset=utf-8");
+        return asset(c, ui.css, "text/css; charset=utf-8");
       case "swagger-ui-bundle.js":
-        return asset(c, a.SWAGGER_UI_JS, "text/javascript; charset=utf-8");
+        return asset(c, ui.js, "text/javascript; charset=utf-8");
       case "init.js":
         return asset(c, INIT, "text/javascript; charset=utf-8");
       default:
-        return next();
+        return await next();
     }
   });
 }

@@ -13,7 +13,7 @@ import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
 import { CredentialSet } from "./_credentials.ts";
-import { docsRoutes } from "./_docs.ts";
+import { docsRoutes, type GatewayDocs } from "./_docs.ts";
 import { gatewayAuth, type GatewayDeps } from "./_deps.ts";
 import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
 import { jsonReply } from "./_routes.ts";
@@ -81,8 +81,13 @@ export interface GatewayOptions {
    * upstream calls.
    */
   authRateLimit?: RateLimitOptions;
-  /** Serve the OpenAPI document at `/openapi.json` and docs at `/docs` (default `true`). */
-  docs?: boolean;
+  /** Serve the OpenAPI document at `/openapi.json` (default `true`). */
+  openapi?: boolean;
+  /**
+   * Serve Swagger UI at `/docs` with these assets (needs `openapi`). Default
+   * none: `/docs` answers 404 and the gateway holds none of Swagger UI.
+   */
+  docs?: GatewayDocs;
   /** Adds routes of your own (a page at `/`, static files), after the gateway's. */
   ui?: (app: OpenAPIHono) => void;
   /** Strings that must never appear in a reply (keys, secrets): removed from error messages. */
@@ -176,8 +181,8 @@ function routes(deps: GatewayDeps) {
  * @throws {AuthLiteInputError} `ERR_CONFIG` when an option is missing or invalid
  * @example
  * ```ts ignore
- * import { AuthLiteClient, memoryStore } from "../../mod.ts";
- * import { createGateway } from "./app.ts";
+ * import { AuthLiteClient, memoryStore } from "@authlite/authlite";
+ * import { createGateway } from "@authlite/authlite/gateway";
  * const client = new AuthLiteClient({
  *   apiKey: "key", secretKey: "secret", orgId: "org", tokenCache: memoryStore(),
  * });
@@ -257,7 +262,7 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   const exact: Same<SchemaOf<typeof gateway>, SessionAndAdminSchema> = true;
   void exact;
 
-  if (options.docs ?? true) {
+  if (options.openapi ?? true) {
     gateway.openAPIRegistry.registerComponent("securitySchemes", "serviceKey", {
       type: "http",
       scheme: "bearer",
@@ -289,7 +294,9 @@ export function createGateway(options: GatewayOptions): GatewayApp {
       // document with an attacker's host to everyone.
       servers: [{ url: deps.publicUrl ?? "/" }],
     }));
-    docsRoutes(gateway, "authlite gateway");
+    if (options.docs !== undefined) docsRoutes(gateway, options.docs);
+  } else if (options.docs !== undefined) {
+    throw new AuthLiteInputError("ERR_CONFIG", "Invalid option: docs needs openapi");
   }
   options.ui?.(gateway);
   return gateway;

@@ -9,6 +9,7 @@
  */
 export { createGateway } from "./app.ts";
 export type { AppType, GatewayApp, GatewayOptions } from "./app.ts";
+export type { GatewayDocs, SwaggerUiAssets } from "./_docs.ts";
 export type {
   AssignmentRequest,
   BodyErrors,

@@ -57,7 +57,7 @@ export interface ErrorBody<C extends string = ErrorCode> {
  * @returns the body
  * @example
  * ```ts
- * import { errorBody } from "./errors.ts";
+ * import { errorBody } from "@authlite/authlite/hono";
  * const body = errorBody("ERR_FORBIDDEN", "Missing permission: admin");
  * console.assert(body.error.code === "ERR_FORBIDDEN");
  * ```
@@ -79,8 +79,8 @@ const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
  * @returns the status and the body
  * @example
  * ```ts
- * import { AuthLiteTokenSetError } from "../errors.ts";
- * import { replyOfError } from "./errors.ts";
+ * import { AuthLiteTokenSetError } from "@authlite/authlite";
+ * import { replyOfError } from "@authlite/authlite/hono";
  * const { status } = replyOfError(new AuthLiteTokenSetError("Log in again"));
  * console.assert(status === 401);
  * ```
@@ -127,7 +127,7 @@ export function replyOfError(
  *
  * @example
  * ```ts
- * import { AuthLiteHonoError } from "./errors.ts";
+ * import { AuthLiteHonoError } from "@authlite/authlite/hono";
  * const err = new AuthLiteHonoError(403, "ERR_FORBIDDEN", "Missing permission: admin");
  * console.assert(err.getResponse().status === 403);
  * ```

@@ -115,8 +115,8 @@ class State implements AuthLiteState {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { AuthLiteClient } from "../client/mod.ts";
- * import { authlite, getSession } from "./middleware.ts";
+ * import { AuthLiteClient } from "@authlite/authlite";
+ * import { authlite, getSession } from "@authlite/authlite/hono";
  * const client = new AuthLiteClient({ apiKey: "key", secretKey: "secret", orgId: "org" });
  * const app = new Hono()
  *   .use(authlite({ client, sessionSecret: "the gateway's session secret, 32+ chars" }))
@@ -158,7 +158,7 @@ function stateOf(c: Context, caller: string): AuthLiteState {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { getSession } from "./middleware.ts";
+ * import { getSession } from "@authlite/authlite/hono";
  * const app = new Hono().get("/", (c) => c.json({ signedIn: getSession(c) !== null }));
  * console.assert((await (await app.request("/")).json()).signedIn === false);
  * ```
@@ -177,7 +177,7 @@ export function getSession(c: Context): Session | null {
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { getAuthLite } from "./middleware.ts";
+ * import { getAuthLite } from "@authlite/authlite/hono";
  * const app = new Hono().get("/", (c) => c.json({ ran: getAuthLite(c) !== null }));
  * console.assert((await (await app.request("/")).json()).ran === false);
  * ```
@@ -226,8 +226,8 @@ export function noSessionError(error: AuthLiteError | null, bearer: boolean): Au
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { AuthLiteClient } from "../client/mod.ts";
- * import { authlite, requireSession } from "./middleware.ts";
+ * import { AuthLiteClient } from "@authlite/authlite";
+ * import { authlite, requireSession } from "@authlite/authlite/hono";
  * const client = new AuthLiteClient({ apiKey: "key", secretKey: "secret", orgId: "org" });
  * const app = new Hono()
  *   .use(authlite({ client }))
@@ -287,8 +287,8 @@ export async function grants(
  * @example
  * ```ts
  * import { Hono } from "hono";
- * import { AuthLiteClient } from "../client/mod.ts";
- * import { authlite, requirePermission } from "./middleware.ts";
+ * import { AuthLiteClient } from "@authlite/authlite";
+ * import { authlite, requirePermission } from "@authlite/authlite/hono";
  * const client = new AuthLiteClient({ apiKey: "key", secretKey: "secret", orgId: "org" });
  * const app = new Hono()
  *   .use(authlite({ client }))

@@ -455,8 +455,8 @@ export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSch
  * @example Mount them under /auth
  * ```ts
  * import { Hono } from "hono";
- * import { AuthLiteClient } from "../client/mod.ts";
- * import { authlite, authRoutes, requireSession } from "./mod.ts";
+ * import { AuthLiteClient } from "@authlite/authlite";
+ * import { authlite, authRoutes, requireSession } from "@authlite/authlite/hono";
  * const client = new AuthLiteClient({ apiKey: "key", secretKey: "secret", orgId: "org" });
  * const sessionSecret = "a long random string of 32+ characters";
  * const app = new Hono()

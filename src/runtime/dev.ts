@@ -19,6 +19,9 @@ import { createEmulator, DEMO_ORG } from "../emulator/mod.ts";
 import { createGateway } from "../gateway/mod.ts";
 import type { AppType } from "../gateway/mod.ts";
 import { uiRoutes } from "../../web/mod.ts";
+// Swagger UI for /docs: built from swagger-ui-dist by `node scripts/build-docs-assets.mjs`
+// (npm start runs it first), in neither package.
+import { ui as swaggerUi } from "../../.tmp/docs-ui/swagger_ui.js";
 import { AuthLiteInputError } from "../errors.ts";
 import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 
@@ -170,7 +173,10 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
   });
 
   if (config !== undefined) {
-    app = (await gatewayFromConfig(config, { store: memoryStore(), overrides: { ui: withUi } }))
+    app = (await gatewayFromConfig(config, {
+      store: memoryStore(),
+      overrides: { ui: withUi, docs: { ui: swaggerUi } },
+    }))
       .app;
     return { gatewayUrl: gateway.url, emulatorUrl: undefined, close: gateway.close };
   }
@@ -220,6 +226,7 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
     profileEditing: true,
     redact: [org.apiKey, org.secretKey],
     ui: withUi,
+    docs: { ui: swaggerUi },
   });
   return {
     gatewayUrl: gateway.url,
