@@ -41,18 +41,10 @@ const expected: Record<string, RegExp> = {
   "emulator-in-process": /^false\nfailed\n3$/m,
   "standalone": /^ada@example\.com \[ "rol_admin" \]\ntrue\n2$/m,
   "standalone-official-sdk": /^uid_ada true$/m,
+  "hono-auth-routes": /^302 \/widget\/login\/\n401\n401$/m,
 };
 /** The examples that are only type-checked. */
-const checked = ["client-options", "gateway-app"];
-/**
- * Examples that need `authRoutes()` of authlite/hono, which lands with the branch of this
- * round that builds it: until then they are only found here. Once src/hono/mod.ts exports
- * it, the guard below fails: move each to `expected` or `checked`.
- */
-const pending: Record<string, { run?: RegExp }> = {
-  "hono-auth-routes": { run: /^302 \/widget\/login\/\n401\n401$/m },
-  "worker-own": {},
-};
+const checked = ["client-options", "gateway-app", "worker-own"];
 /** The npm examples tests/npm_package.test.ts runs from the tarball. */
 const npmExamples = ["node", "node-first"];
 
@@ -209,7 +201,6 @@ test("the docs know every example this test knows, and no other", () => {
   const known = [
     ...Object.keys(expected),
     ...checked.map((n) => `${n} check`),
-    ...Object.entries(pending).map(([n, p]) => `${n}${p.run ? "" : " check"}`),
   ];
   assert.deepEqual(names.sort(), known.sort());
   assert.deepEqual([...examples("npm-example").keys()].sort(), [...npmExamples].sort());
@@ -289,16 +280,6 @@ test("the npm examples parse, for tests/npm_package.test.ts to run from the tarb
     const r = await exec(["--check", save(`npm-${name}`, { ...b, lang: "js" })], "node");
     assert.equal(r.code, 0, `${b.page}:${b.line} (${name})\n${r.out}`);
   }
-});
-
-test("the examples that need authRoutes() wait for it (then: run them)", async () => {
-  const hono = await import("../src/hono/mod.ts");
-  assert.ok(
-    !("authRoutes" in hono),
-    `authRoutes() has landed: move ${Object.keys(pending).join(", ")} to the run or checked lists`,
-  );
-  const all = examples("example");
-  for (const name of Object.keys(pending)) assert.ok(all.has(name), `no example ${name}`);
 });
 
 for (const [name, pattern] of Object.entries(expected)) {

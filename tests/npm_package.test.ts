@@ -238,7 +238,7 @@ export { honoApp };
  * Where `authRoutes()` and `sessionFromRequest()` are imported from: the one place to change
  * if they move to a new entry (e.g. "authlite/web").
  */
-const WEB_ENTRY = "authlite/hono";
+const WEB_ENTRY = "authlite/web";
 
 /** Type-checks the sign-in routes and the session reader of any Web Request (issue 19). */
 const CONSUMER_WEB = `
