@@ -41,8 +41,10 @@ export interface GatewayEnv {
   PROFILE_EDITING?: string;
   /** Requests per minute and client address on `/auth`, `/rpc`, `/admin` (default none). */
   RATE_LIMIT_PER_MINUTE?: string;
-  /** Requests per minute and client address on `/auth` alone (default 300; `off`: none). */
+  /** Requests per minute and client address on the session routes (`/auth`, `/admin` without the admin key; default 300; `off`: none). */
   AUTH_RATE_LIMIT_PER_MINUTE?: string;
+  /** How many proxies of your own are in front, whose `X-Forwarded-For` hops are trusted (default 0). */
+  TRUSTED_PROXIES?: string;
 }
 
 /** The validated configuration. */
@@ -75,8 +77,10 @@ export interface GatewayConfig {
   postLoginPath: string | undefined;
   /** Requests per minute, if limited. */
   rateLimitPerMinute: number | undefined;
-  /** Requests per minute on `/auth` alone, if limited. */
+  /** Requests per minute on the session routes, if limited. */
   authRateLimitPerMinute: number | undefined;
+  /** How many proxies in front are trusted for `X-Forwarded-For`. */
+  trustedProxies: number;
 }
 
 /** The default limit of `/auth/*` per client address and minute. */
@@ -140,6 +144,10 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
   if (authRate !== undefined && authRate !== "off" && !/^[1-9][0-9]*$/.test(authRate)) {
     wrong.push("AUTH_RATE_LIMIT_PER_MINUTE must be a positive integer or off");
   }
+  const proxies = text(env, "TRUSTED_PROXIES");
+  if (proxies !== undefined && !/^[0-9]{1,2}$/.test(proxies)) {
+    wrong.push("TRUSTED_PROXIES must be a whole number (0 or more)");
+  }
   const corsOrigins = csv(text(env, "CORS_ORIGINS"));
   for (const origin of corsOrigins) {
     if (!isHttpUrl(origin)) wrong.push(`CORS_ORIGINS has an entry that is not an origin`);
@@ -175,6 +183,7 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
       : authRate === undefined
       ? DEFAULT_AUTH_RATE_LIMIT
       : Number(authRate),
+    trustedProxies: proxies === undefined ? 0 : Number(proxies),
   };
 }
 
@@ -250,6 +259,7 @@ export async function gatewayFromConfig(
     ...(config.authRateLimitPerMinute === undefined
       ? {}
       : { authRateLimit: { limit: config.authRateLimitPerMinute, windowSeconds: 60 } }),
+    trustedProxies: config.trustedProxies,
     ...options.overrides,
   });
   return { client, app };
