@@ -14,7 +14,8 @@ import type { TestServer } from "./_serve.ts";
 // deno-lint-ignore no-explicit-any
 const g = globalThis as any;
 
-type AppFetch = (req: Request, env?: unknown, ctx?: unknown) => Response | Promise<Response>;
+// deno-lint-ignore no-explicit-any
+type AppFetch = (req: Request, env?: any, ctx?: any) => Response | Promise<Response>;
 
 /** Serve `app.fetch` itself, as the README does: the runtime passes its own second argument. */
 function serveAppFetch(fetch: AppFetch): Promise<TestServer> {

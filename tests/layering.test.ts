@@ -15,7 +15,7 @@ const LAYERS = ["errors", "cache", "client", "hono", "gateway", "rpc", "runtime"
 
 function layerOf(file: string): string | undefined {
   const rel = relative(root, file).split("\\").join("/");
-  if (rel === "src/errors.ts" || rel === "src/_hmac.ts") return "errors";
+  if (rel === "src/errors.ts" || /^src\/_[^/]+\.ts$/.test(rel)) return "errors";
   const m = /^src\/([^/]+)\//.exec(rel);
   return m?.[1];
 }

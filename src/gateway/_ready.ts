@@ -24,6 +24,13 @@ export interface ReadyOptions {
   cacheSeconds?: number;
   /** How long each part of a check may take, in ms (default 3000). */
   timeoutMs?: number;
+  /**
+   * Check once at the first request (in the background, logged when not
+   * ready): the start-up check where there is no start (Workers).
+   */
+  checkOnFirstRequest?: boolean;
+  /** The clock in milliseconds (default `Date.now`). */
+  now?: () => number;
 }
 
 /** One dependency's state. */
@@ -143,7 +150,7 @@ export class Readiness {
     this.#keepMs = (options.cacheSeconds ?? 5) * 1000;
     this.#timeoutMs = options.timeoutMs ?? 3000;
     this.#onReport = onReport;
-    this.#now = now;
+    this.#now = options.now ?? now;
   }
 
   /** The current report: the kept one while fresh, else one new check. */

@@ -266,7 +266,19 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError(onGatewayError(secrets));
   // Each request's span (and Server-Timing), around everything else.
-  app.use("*", (c, next) => telemetry.request(c, next, serverTiming));
+  let checkFirst = options.ready?.checkOnFirstRequest ?? false;
+  app.use("*", (c, next) => {
+    if (checkFirst) {
+      checkFirst = false;
+      const first = readiness.check();
+      try {
+        c.executionCtx.waitUntil(first);
+      } catch {
+        // No execution context (not on Workers): the promise runs on its own.
+      }
+    }
+    return telemetry.request(c, next, serverTiming);
+  });
   app.notFound((c) =>
     c.json(errorBody("ERR_NOT_FOUND", `Not found: ${c.req.method} ${c.req.path}`), 404)
   );

@@ -13,14 +13,20 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { AuthLiteClient } from "../client/mod.ts";
 import { memoryStore } from "../cache/mod.ts";
 import { createEmulator, DEMO_ORG } from "../emulator/mod.ts";
-import { createGateway } from "../gateway/mod.ts";
+import { createGateway, createTelemetry } from "../gateway/mod.ts";
 import type { AppType } from "../gateway/mod.ts";
 import { uiRoutes } from "../../web/mod.ts";
 import { AuthLiteInputError } from "../errors.ts";
-import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
+import {
+  checkCredentialsAtStart,
+  configFromEnv,
+  gatewayFromConfig,
+  startErrorLine,
+} from "./_config.ts";
 
 /** The demo admin of emulator mode. */
 export const DEMO_ADMIN_EMAIL = "admin@example.com";
@@ -170,8 +176,19 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
   });
 
   if (config !== undefined) {
-    app = (await gatewayFromConfig(config, { store: memoryStore(), overrides: { ui: withUi } }))
-      .app;
+    const built = await gatewayFromConfig(config, {
+      store: memoryStore(),
+      asyncLocalStorage: new AsyncLocalStorage(),
+      // Development: Server-Timing on unless SERVER_TIMING=false.
+      overrides: { ui: withUi, serverTiming: config.serverTiming ?? true },
+    });
+    try {
+      await checkCredentialsAtStart(built.client, built.telemetry);
+    } catch (err) {
+      await gateway.close();
+      throw err;
+    }
+    app = built.app;
     return { gatewayUrl: gateway.url, emulatorUrl: undefined, close: gateway.close };
   }
 
@@ -188,13 +205,17 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
     throw err;
   }
   canonical.origin = new URL(gateway.url);
+  const telemetry = createTelemetry({ asyncLocalStorage: new AsyncLocalStorage() });
+  const store = memoryStore();
   const client = new AuthLiteClient({
     apiKey: org.apiKey,
     secretKey: org.secretKey,
     orgId: org.orgId,
     baseUrl: emulator.url,
     widgetUrl: emulator.url,
-    tokenCache: memoryStore(),
+    tokenCache: store,
+    // TODO(client): the client's `observe` option (issue 18), untyped until merged.
+    ...({ observe: telemetry.observe } as unknown as Record<string, never>),
   });
   // The same limits as with real credentials (RATE_LIMIT_PER_MINUTE, and
   // /auth/* limited by default).
@@ -207,6 +228,9 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
   app = createGateway({
     client,
     sessionSecret: "dev-session-secret-for-the-local-emulator-only",
+    telemetry,
+    ready: { store },
+    serverTiming: limits.serverTiming ?? true,
     ...(limits.rateLimitPerMinute === undefined
       ? {}
       : { rateLimit: { limit: limits.rateLimitPerMinute, windowSeconds: 60 } }),

@@ -95,9 +95,12 @@ function build(env: WorkerEnv): Promise<Built> {
     entry = (async () => {
       const config = configFromEnv(env as unknown as Record<string, unknown>);
       // Cloudflare sets CF-Connecting-IP (and overwrites a client's).
+      const store = storeOf(env);
       return await gatewayFromConfig(config, {
-        store: storeOf(env),
-        overrides: { peer: cloudflarePeer },
+        store,
+        // No start on Workers: the first request makes the credential check
+        // (logged when rejected); /ready reports it.
+        overrides: { peer: cloudflarePeer, ready: { store, checkOnFirstRequest: true } },
       });
     })();
     entry.catch(() => built.delete(env));
