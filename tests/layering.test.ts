@@ -16,12 +16,9 @@ const LAYERS = ["errors", "cache", "client", "web", "hono", "gateway", "rpc", "r
 
 function layerOf(file: string): string | undefined {
   const rel = relative(root, file).split("\\").join("/");
-  // The bottom: the error family, the one HMAC, the observer seam and the
-  // client/cache seam types.
-  if (
-    rel === "src/errors.ts" || rel === "src/_hmac.ts" || rel === "src/_events.ts" ||
-    rel === "src/_types.ts"
-  ) return "errors";
+  // The bottom: the error family and the private files beside it (src/_*.ts: the
+  // primitives, the observer seam, the client/cache seam types).
+  if (rel === "src/errors.ts" || /^src\/_[^/]+\.ts$/.test(rel)) return "errors";
   const m = /^src\/([^/]+)\//.exec(rel);
   return m?.[1];
 }

@@ -56,6 +56,84 @@ export interface UiApi {
   deletePermissions(rolId: string, permissions: Record<string, string>[]): Promise<Result<true>>;
   /** Give roles to a user and take others away. */
   assignRoles(uid: string, add: string[], remove: string[]): Promise<Result<true>>;
+  /** The gateway's figures (admin only): `GET /admin/status`. */
+  status(): Promise<Result<GatewayStatus>>;
+}
+
+/** The figures of one span of time, as the status panel shows them. */
+export interface StatusFigures {
+  /** Share of token-set lookups answered from the cache (0 to 1), if any. */
+  hitRatio: number | null;
+  /** Lookups: hits and misses. */
+  hits: number;
+  /** Lookups not answered from the cache. */
+  misses: number;
+  /** Upstream calls, their p50 and p99 latency (ms) and errors by status or kind. */
+  upstream: {
+    calls: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    errors: Record<string, number>;
+  };
+  /** Store calls, their latency (ms) and errors by kind. */
+  store: {
+    calls: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    errors: Record<string, number>;
+  };
+}
+
+/** The body of `GET /admin/status`, as the page reads it. */
+export interface GatewayStatus {
+  /** Since the gateway started. */
+  total: StatusFigures;
+  /** Over the last minute. */
+  lastMinute: StatusFigures;
+  /** Circuit breakers by name (`closed`, `open`, `half-open`). */
+  breakers: Record<string, string>;
+}
+
+function figuresOf(value: unknown): StatusFigures {
+  const o = (value ?? {}) as Record<string, Record<string, unknown>>;
+  const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
+  const counts = (v: unknown): Record<string, number> => {
+    const out: Record<string, number> = {};
+    if (v && typeof v === "object") {
+      for (const [k, n] of Object.entries(v)) if (typeof n === "number") out[k] = n;
+    }
+    return out;
+  };
+  const calls = (part: Record<string, unknown> | undefined) => ({
+    calls: num(part?.["calls"]) ?? 0,
+    p50Ms: num(part?.["p50Ms"]),
+    p99Ms: num(part?.["p99Ms"]),
+    errors: counts(part?.["errors"]),
+  });
+  if (!o["cache"] || !o["upstream"] || !o["store"]) throw new TypeError("Not a status");
+  return {
+    hitRatio: num(o["cache"]["hitRatio"]),
+    hits: num(o["cache"]["hits"]) ?? 0,
+    misses: num(o["cache"]["misses"]) ?? 0,
+    upstream: calls(o["upstream"]),
+    store: calls(o["store"]),
+  };
+}
+
+/**
+ * Read the body of `GET /admin/status`.
+ *
+ * @param body the parsed JSON body
+ * @returns the figures
+ * @throws {TypeError} when the body is not a status
+ */
+export function readStatus(body: unknown): GatewayStatus {
+  const o = (body ?? {}) as Record<string, unknown>;
+  const breakers: Record<string, string> = {};
+  if (o["breakers"] && typeof o["breakers"] === "object") {
+    for (const [k, v] of Object.entries(o["breakers"])) breakers[k] = String(v);
+  }
+  return { total: figuresOf(o["total"]), lastMinute: figuresOf(o["lastMinute"]), breakers };
 }
 
 /** Anything that looks like a fetch `Response` (hono/client's `ClientResponse` does). */

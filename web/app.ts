@@ -7,7 +7,7 @@
  */
 
 import { type Child, h, replace } from "./_dom.ts";
-import type { Me, Result, UiApi, UiRole } from "./api.ts";
+import type { GatewayStatus, Me, Result, StatusFigures, UiApi, UiRole } from "./api.ts";
 
 /** Where the page sends the browser for the flows that leave it. */
 export interface PageLinks {
@@ -60,6 +60,7 @@ class Page {
   #adminNotice = h("div", { class: "notice-area" });
   #rolesTable = h("div", { class: "roles" });
   #adminForms = h("div", { class: "admin-forms" });
+  #gatewayStatus = h("section", { "aria-labelledby": "gateway-status-title", class: "card" });
 
   constructor(root: HTMLElement, api: UiApi, options: StartPageOptions) {
     this.#root = root;
@@ -398,6 +399,36 @@ class Page {
     this.#renderRoles();
     this.#renderAdminForms();
     this.#renderAccount();
+    await this.#loadStatus();
+  }
+
+  // ---------------------------------------------------------------- gateway status
+
+  /** The gateway's figures, for admins: shown after the roles, never to others. */
+  async #loadStatus(): Promise<void> {
+    const res = await this.#api.status();
+    if (!res.ok && (res.status === 401 || res.status === 403)) {
+      this.#gatewayStatus.remove();
+      return;
+    }
+    if (!this.#gatewayStatus.isConnected) this.#admin.after(this.#gatewayStatus);
+    const refresh = h(
+      "button",
+      { type: "button", class: "small" },
+      "Refresh status",
+    ) as HTMLButtonElement;
+    refresh.addEventListener("click", () => void this.#working(refresh, () => this.#loadStatus()));
+    const title = h("h2", { id: "gateway-status-title" }, "Gateway status");
+    if (!res.ok) {
+      replace(
+        this.#gatewayStatus,
+        title,
+        h("p", { role: "alert", class: "alert" }, res.message),
+        refresh,
+      );
+      return;
+    }
+    replace(this.#gatewayStatus, title, ...statusView(res.value), refresh);
   }
 
   /** Run an admin change, show its outcome, then reload the roles and the user. */
@@ -744,4 +775,64 @@ export function noticeFrom(search: string): { kind: "error" | "info"; text: stri
   if (profile === "updated") return { kind: "info", text: "Your profile was updated." };
   if (profile === "unchanged") return { kind: "info", text: "Your profile was not changed." };
   return undefined;
+}
+
+const ms = (v: number | null): string => (v === null ? "–" : `${v} ms`);
+const errorsText = (errors: Record<string, number>): string => {
+  const parts = Object.entries(errors).map(([code, n]) => `${n} × ${code}`);
+  return parts.length === 0 ? "none" : parts.join(", ");
+};
+const ratio = (f: StatusFigures): string =>
+  f.hitRatio === null
+    ? "–"
+    : `${Math.round(f.hitRatio * 1000) / 10} % (${f.hits} of ${f.hits + f.misses})`;
+
+/** The status panel's table and breaker states. */
+function statusView(status: GatewayStatus): Child[] {
+  const rows: [string, (f: StatusFigures) => string][] = [
+    ["Cache hit ratio", ratio],
+    ["Upstream calls", (f) => String(f.upstream.calls)],
+    ["Upstream p50", (f) => ms(f.upstream.p50Ms)],
+    ["Upstream p99", (f) => ms(f.upstream.p99Ms)],
+    ["Upstream errors", (f) => errorsText(f.upstream.errors)],
+    ["Store p50", (f) => ms(f.store.p50Ms)],
+    ["Store p99", (f) => ms(f.store.p99Ms)],
+    ["Store errors", (f) => errorsText(f.store.errors)],
+  ];
+  const breakers = Object.entries(status.breakers).map(([name, state]) =>
+    h("li", { class: `chip breaker-${state}` }, `${name}: ${state}`)
+  );
+  return [
+    h(
+      "table",
+      {},
+      h("caption", {}, "Figures of this gateway instance"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Figure"),
+          h("th", { scope: "col" }, "Last minute"),
+          h("th", { scope: "col" }, "Since start"),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        ...rows.map(([label, read]) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, label),
+            h("td", {}, read(status.lastMinute)),
+            h("td", {}, read(status.total)),
+          )
+        ),
+      ),
+    ),
+    h("p", {}, "Circuit breakers"),
+    h("ul", { class: "chips", "aria-label": "Circuit breakers" }, ...breakers),
+  ];
 }

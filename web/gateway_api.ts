@@ -6,7 +6,7 @@
  */
 
 import { createGatewayClient, type GatewayClientOptions } from "../src/rpc/mod.ts";
-import { attempt, readMe, readRole, readRoles, type UiApi } from "./api.ts";
+import { attempt, readMe, readRole, readRoles, readStatus, type UiApi } from "./api.ts";
 
 const done = (): true => true;
 
@@ -19,7 +19,10 @@ const done = (): true => true;
  * @returns the API the page uses
  */
 export function gatewayApi(baseUrl: string, options: GatewayClientOptions = {}): UiApi {
-  const gw = createGatewayClient(baseUrl.replace(/\/+$/, ""), options);
+  const base = baseUrl.replace(/\/+$/, "");
+  const gw = createGatewayClient(base, options);
+  const send = options.fetch ??
+    ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const role = gw.admin.roles[":rolId"];
   return {
     me: () => attempt("check your session", () => gw.auth.me.$get(), readMe),
@@ -50,6 +53,13 @@ export function gatewayApi(baseUrl: string, options: GatewayClientOptions = {}):
         "change the user's roles",
         () => gw.admin.users[":uid"].roles.$post({ param: { uid }, json: { add, remove } }),
         done,
+      ),
+    // A route beside the typed ones (documented in the OpenAPI document).
+    status: () =>
+      attempt(
+        "load the gateway status",
+        () => send(`${base}/admin/status`, { credentials: "same-origin" }),
+        readStatus,
       ),
   };
 }

@@ -66,6 +66,8 @@ code { font: 0.85em ui-monospace, SFMono-Regular, Menlo, monospace; background: 
 .badge { border-radius: 999px; padding: 2px 10px; font-size: 0.9em; }
 .badge.valid { background: #e6f4ec; color: var(--ok); }
 .badge.refreshed { background: #fdf0e2; color: var(--warn); }
+.breaker-open { background: #fde8e8; color: var(--danger); }
+.breaker-half-open { background: #fdf0e2; color: var(--warn); }
 button, .button {
   display: inline-flex; align-items: center; gap: 8px; font: inherit; cursor: pointer;
   border: 1px solid var(--line); background: #fff; color: var(--text); border-radius: 8px;

@@ -6,6 +6,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { GatewayError } from "./errors.ts";
+import { peerOf } from "./_peer.ts";
 
 /** Options of the gateway's rate limiter. */
 export interface RateLimitOptions {
@@ -14,11 +15,11 @@ export interface RateLimitOptions {
   /** Length of a window in seconds. */
   windowSeconds: number;
   /**
-   * The key a request counts against. Default: the peer's address as the
-   * Deno and Bun entries pass it (`remoteAddr` in the app's env), else
-   * `CF-Connecting-IP` (set by Cloudflare on Workers), else one shared key.
-   * Headers a client can set (`X-Forwarded-For`) are not trusted by default:
-   * behind a proxy of your own, give a `key` that reads what it sets.
+   * The key a request counts against. Default: the peer's address (see the
+   * gateway's `peer` and `trustedProxies` options), an IPv6 peer by its /64.
+   * A request whose peer is not known is not counted (and the gateway logs it
+   * once per interval): a key shared by every such request would let one
+   * client lock all the others out.
    */
   key?: (c: Context) => string;
   /** Clock in milliseconds (default `Date.now`). */
@@ -31,12 +32,19 @@ export interface RateLimitOptions {
   maxKeys?: number;
 }
 
-function defaultKey(c: Context): string {
-  const remote = (c.env as { remoteAddr?: unknown } | undefined)?.remoteAddr;
-  if (typeof remote === "string" && remote !== "") return clientOf(remote);
-  const cf = c.req.header("cf-connecting-ip");
-  if (cf) return clientOf(cf);
-  return "shared";
+function defaultKey(c: Context): string | undefined {
+  const peer = peerOf(c, 0);
+  return peer === undefined ? undefined : clientOf(peer);
+}
+
+/** What the gateway hooks into a limiter: how it finds the key, and what it is told. */
+export interface RateLimitHooks {
+  /** The key when `options.key` is not given; `undefined`: peer unknown, not counted. */
+  keyOf?: (c: Context) => string | undefined;
+  /** A request whose peer is not known. */
+  onUnknown?: (c: Context) => void;
+  /** A request refused. */
+  onLimited?: (c: Context) => void;
 }
 
 /**
@@ -66,16 +74,21 @@ export function clientOf(address: string): string {
  * window.
  *
  * @param options the limit, the window and the key
+ * @param hooks the default key and what to tell (the gateway's)
  * @returns the middleware
+ * @throws {RangeError} when the limit or the window is not positive
  */
-export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
+export function rateLimit(
+  options: RateLimitOptions,
+  hooks: RateLimitHooks = {},
+): MiddlewareHandler {
   const limit = options.limit;
   const windowMs = options.windowSeconds * 1000;
   if (!Number.isInteger(limit) || limit < 1 || !(windowMs > 0)) {
     throw new RangeError("Invalid rateLimit: limit and windowSeconds must be positive");
   }
   const now = options.now ?? Date.now;
-  const keyOf = options.key ?? defaultKey;
+  const keyOf: (c: Context) => string | undefined = options.key ?? hooks.keyOf ?? defaultKey;
   const maxKeys = options.maxKeys ?? 10_000;
   // Keys within their limit, and keys blocked until their window ends, each
   // in the order their window started: forgetting the oldest open key is
@@ -102,6 +115,10 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   return async (c, next) => {
     const t = now();
     const key = keyOf(c);
+    if (key === undefined) {
+      hooks.onUnknown?.(c);
+      return await next();
+    }
     let w = blocked.get(key) ?? open.get(key);
     if (w === undefined || t - w.start >= windowMs) {
       blocked.delete(key);
@@ -113,6 +130,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     w.count++;
     if (w.count > limit) {
       if (open.delete(key)) blocked.set(key, w);
+      hooks.onLimited?.(c);
       const retryAfter = Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
       throw new GatewayError(429, "ERR_RATE_LIMITED", "Too many requests: slow down", {
         "retry-after": String(retryAfter),

@@ -6,7 +6,10 @@
  * @module
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Hono } from "hono";
 import { type GatewayDeps, requireAdmin } from "./_deps.ts";
+import type { Readiness } from "./_ready.ts";
+import type { GatewayTelemetry } from "./_telemetry.ts";
 import { adminSecurity, bodyErrorReplies, errorReplies, jsonBody, jsonReply } from "./_routes.ts";
 import { validationHook } from "./errors.ts";
 import {
@@ -123,4 +126,40 @@ export function adminRoutes(deps: GatewayDeps) {
       const { add, remove } = c.req.valid("json");
       return c.json(await client.updateRole(uid, add ?? [], remove ?? []), 200);
     });
+}
+
+/**
+ * `GET /admin/status`: the gateway's figures (hit ratio, upstream and store
+ * latency and errors, breaker states, since start and over the last minute),
+ * for the admin key's holder or a signed-in admin. A plain route beside the
+ * typed ones (documented in the OpenAPI document all the same).
+ *
+ * @param app the gateway app
+ * @param deps the gateway
+ * @param telemetry where the figures are kept
+ */
+export function adminStatusRoute(
+  // deno-lint-ignore no-explicit-any
+  app: Hono<any, any, any>,
+  deps: GatewayDeps,
+  telemetry: GatewayTelemetry,
+): void {
+  app.get("/admin/status", requireAdmin(deps), (c) => c.json(telemetry.status(), 200));
+}
+
+/**
+ * `GET /ready`: 200 when the upstream accepts the credentials and the store
+ * answers, else 503 naming what is down (no secret); checked at most once
+ * per few seconds.
+ *
+ * @param app the gateway app
+ * @param readiness the checks
+ */
+// deno-lint-ignore no-explicit-any
+export function readyRoute(app: Hono<any, any, any>, readiness: Readiness): void {
+  app.get("/ready", async (c) => {
+    const report = await readiness.check();
+    c.header("cache-control", "no-store");
+    return c.json(report, report.ready ? 200 : 503);
+  });
 }

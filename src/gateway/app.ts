@@ -15,11 +15,15 @@ import type { AuthLiteClient } from "../client/mod.ts";
 import { CredentialSet } from "./_credentials.ts";
 import { docsRoutes, type GatewayDocs } from "./_docs.ts";
 import { gatewayAuth, type GatewayDeps } from "./_deps.ts";
-import { rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
+import { clientOf, rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
+import type { GatewayLogger } from "./_logger.ts";
+import { peerOf, type PeerReader } from "./_peer.ts";
+import { Readiness, type ReadyOptions } from "./_ready.ts";
+import { type GatewayTelemetry, Telemetry } from "./_telemetry.ts";
 import { jsonReply } from "./_routes.ts";
 import { safeReturnPath } from "./_login.ts";
 import type { SessionCookieOptions } from "./_session.ts";
-import { adminRoutes } from "./admin.ts";
+import { adminRoutes, adminStatusRoute, readyRoute } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
 import { errorBody, onGatewayError, validationHook } from "./errors.ts";
 import { rpcRoutes } from "./rpc.ts";
@@ -76,8 +80,9 @@ export interface GatewayOptions {
   /** Rate limit of `/auth/*`, `/rpc/*` and `/admin/*` (default none). */
   rateLimit?: RateLimitOptions;
   /**
-   * A rate limit of `/auth/*` alone, on top of `rateLimit` (default none; the
-   * runtimes set one): every bogus session cookie sent there may cost
+   * A rate limit of the routes that check a session, on top of `rateLimit`
+   * (default none; the runtimes set one): `/auth/*`, and `/admin/*` requests
+   * that present no admin key. Every bogus session cookie sent there may cost
    * upstream calls.
    */
   authRateLimit?: RateLimitOptions;
@@ -88,6 +93,37 @@ export interface GatewayOptions {
    * none: `/docs` answers 404 and the gateway holds none of Swagger UI.
    */
   docs?: GatewayDocs;
+  /**
+   * Reads the peer's address (default: what `Deno.serve(app.fetch)`,
+   * `Bun.serve({ fetch: app.fetch })`, `@hono/node-server` and this package's
+   * runtime entries pass, or `CF-Connecting-IP` on Workers). hono's
+   * `getConnInfo` (`hono/deno`, `hono/bun`, `hono/cloudflare-workers`) fits.
+   * A request whose peer is not known is not counted by the rate limits, and
+   * logged (`peer-unknown`, an error, once per interval).
+   */
+  peer?: PeerReader;
+  /**
+   * How many proxies of your own are in front (default 0): with N, the Nth
+   * address from the right of `X-Forwarded-For` is the client's. With 0 the
+   * header is ignored (any client can set it).
+   */
+  trustedProxies?: number;
+  /**
+   * Where log records go (default: one JSON line per record on the console;
+   * `false`: nowhere). Ignored when `telemetry` is given (it has its own).
+   */
+  logger?: GatewayLogger | false;
+  /**
+   * The telemetry from `createTelemetry()`, whose `observe` the client was
+   * built with: then the log, the metrics, the spans and `/admin/status` see
+   * the client's and the cache's events too (default: one of the gateway's
+   * own, which sees its requests, rate limits and readiness checks only).
+   */
+  telemetry?: GatewayTelemetry;
+  /** Add `Server-Timing` (cache, store, upstream, total) to every reply (default `false`). */
+  serverTiming?: boolean;
+  /** `GET /ready`: the store to read, how long a check is kept (default: upstream only, 5 s). */
+  ready?: ReadyOptions;
   /** Adds routes of your own (a page at `/`, static files), after the gateway's. */
   ui?: (app: OpenAPIHono) => void;
   /** Strings that must never appear in a reply (keys, secrets): removed from error messages. */
@@ -198,8 +234,42 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   ];
   secrets.push(...(options.redact ?? []));
 
+  if (options.telemetry !== undefined && !(options.telemetry instanceof Telemetry)) {
+    throw new AuthLiteInputError(
+      "ERR_CONFIG",
+      "Invalid option: telemetry must come from createTelemetry()",
+    );
+  }
+  const telemetry = options.telemetry ??
+    new Telemetry(options.logger === undefined ? {} : { logger: options.logger });
+  const serverTiming = options.serverTiming ?? false;
+  const readiness = new Readiness(options.client, options.ready ?? {}, (report) => {
+    if (report.ready) return;
+    telemetry.log(`ready:${report.down.join(",")}`, {
+      level: "error",
+      event: "ready",
+      message: `Not ready: ${report.down.join(" and ")} down` +
+        (report.checks.upstream.fix === undefined ? "" : `: check ${report.checks.upstream.fix}`),
+      down: report.down,
+    });
+  });
+
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.onError(onGatewayError(secrets));
+  // Each request's span (and Server-Timing), around everything else.
+  let checkFirst = options.ready?.checkOnFirstRequest ?? false;
+  app.use("*", (c, next) => {
+    if (checkFirst) {
+      checkFirst = false;
+      const first = readiness.check();
+      try {
+        c.executionCtx.waitUntil(first);
+      } catch {
+        // No execution context (not on Workers): the promise runs on its own.
+      }
+    }
+    return telemetry.request(c, next, serverTiming);
+  });
   app.notFound((c) =>
     c.json(errorBody("ERR_NOT_FOUND", `Not found: ${c.req.method} ${c.req.path}`), 404)
   );
@@ -222,16 +292,37 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   const tooLarge = (c: Context) =>
     c.json(errorBody("ERR_PAYLOAD_TOO_LARGE", `Body too large: at most ${maxBody} bytes`), 413);
   const streamedLimit = bodyLimit({ maxSize: maxBody, onError: tooLarge });
-  const limiter = options.rateLimit === undefined ? undefined : rateLimit(options.rateLimit);
+  const trusted = options.trustedProxies ?? 0;
+  if (!Number.isInteger(trusted) || trusted < 0) {
+    throw new AuthLiteInputError("ERR_CONFIG", "Invalid option: trustedProxies must be 0 or more");
+  }
+  const hooks = {
+    keyOf: (c: Context) => {
+      const peer = peerOf(c, trusted, options.peer);
+      return peer === undefined ? undefined : clientOf(peer);
+    },
+    onUnknown: () =>
+      telemetry.log("peer-unknown", {
+        level: "error",
+        event: "peer-unknown",
+        message: "Rate limit: the peer's address is not known, so the request is not counted; " +
+          "serve app.fetch as Deno.serve or Bun.serve pass it, or give the gateway a peer option",
+      }),
+    onLimited: (c: Context) =>
+      telemetry.observe({ type: "rate-limit", route: scopeOf(c.req.path) || "other" }),
+  };
+  const limiter = options.rateLimit === undefined ? undefined : rateLimit(options.rateLimit, hooks);
   const authLimiter = options.authRateLimit === undefined
     ? undefined
-    : rateLimit(options.authRateLimit);
-  // The rate limits of the request's scope, then the route.
+    : rateLimit(options.authRateLimit, hooks);
+  // The rate limits of the request's scope, then the route. The session
+  // limit covers every route that checks a session: /auth/*, and /admin/*
+  // unless the admin key is presented (a wrong one costs no upstream call).
   const limited = (c: Context, next: Next, scope: Scope): Promise<Response | void> => {
     if (scope === "" || (limiter === undefined && authLimiter === undefined)) return next();
-    const rest = scope === "auth" && authLimiter !== undefined
-      ? () => authLimiter(c, next) as Promise<void>
-      : next;
+    const session = authLimiter !== undefined &&
+      (scope === "auth" || (scope === "admin" && c.req.header("authorization") === undefined));
+    const rest = session ? () => authLimiter(c, next) as Promise<void> : next;
     return limiter === undefined ? rest() : limiter(c, rest);
   };
   // One middleware in front of every route (each one more costs a call and a
@@ -258,6 +349,8 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     return limited(c, next, scope);
   });
 
+  readyRoute(app, readiness);
+  adminStatusRoute(app, deps, telemetry);
   const gateway = app.route("/", routes(deps));
   const exact: Same<SchemaOf<typeof gateway>, SessionAndAdminSchema> = true;
   void exact;

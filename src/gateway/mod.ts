@@ -37,6 +37,15 @@ export type {
 } from "./schema_types.ts";
 export type { ErrorBody, ErrorCode, ErrorIssue } from "../hono/mod.ts";
 export type { RateLimitOptions } from "./_rate_limit.ts";
+export { cloudflarePeer } from "./_peer.ts";
+export type { PeerInfo, PeerReader } from "./_peer.ts";
+export { consoleLogger } from "./_logger.ts";
+export type { GatewayLogger, LogLevel, LogRecord } from "./_logger.ts";
+export { createTelemetry } from "./_telemetry.ts";
+export type { AsyncLocalStorageLike, GatewayTelemetry, TelemetryOptions } from "./_telemetry.ts";
+export type { StatusFigures, StatusReport } from "./_telemetry_status.ts";
+export { checkUpstream } from "./_ready.ts";
+export type { DependencyState, ReadyOptions, ReadyReport, ReadyStore } from "./_ready.ts";
 export type { SessionCookieOptions } from "./_session.ts";
 export { operationNames } from "./operations.ts";
 export type { OperationName, OperationPath, RpcOperations } from "./operations.ts";

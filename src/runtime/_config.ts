@@ -8,7 +8,14 @@
 import { AuthLiteClient, signApiKey } from "../client/mod.ts";
 import type { KVStore } from "../cache/mod.ts";
 import { AuthLiteInputError } from "../errors.ts";
-import { createGateway, type GatewayOptions } from "../gateway/mod.ts";
+import {
+  type AsyncLocalStorageLike,
+  checkUpstream,
+  createGateway,
+  createTelemetry,
+  type GatewayOptions,
+  type GatewayTelemetry,
+} from "../gateway/mod.ts";
 import type { AppType } from "../gateway/mod.ts";
 
 /** The variables the gateway reads. */
@@ -41,8 +48,12 @@ export interface GatewayEnv {
   PROFILE_EDITING?: string;
   /** Requests per minute and client address on `/auth`, `/rpc`, `/admin` (default none). */
   RATE_LIMIT_PER_MINUTE?: string;
-  /** Requests per minute and client address on `/auth` alone (default 300; `off`: none). */
+  /** Requests per minute and client address on the session routes (`/auth`, `/admin` without the admin key; default 300; `off`: none). */
   AUTH_RATE_LIMIT_PER_MINUTE?: string;
+  /** How many proxies of your own are in front, whose `X-Forwarded-For` hops are trusted (default 0). */
+  TRUSTED_PROXIES?: string;
+  /** `true` to add `Server-Timing` to every reply (default `false`; `npm start`: `true`). */
+  SERVER_TIMING?: string;
 }
 
 /** The validated configuration. */
@@ -75,8 +86,12 @@ export interface GatewayConfig {
   postLoginPath: string | undefined;
   /** Requests per minute, if limited. */
   rateLimitPerMinute: number | undefined;
-  /** Requests per minute on `/auth` alone, if limited. */
+  /** Requests per minute on the session routes, if limited. */
   authRateLimitPerMinute: number | undefined;
+  /** How many proxies in front are trusted for `X-Forwarded-For`. */
+  trustedProxies: number;
+  /** Whether replies carry `Server-Timing` (`undefined`: the entry's default). */
+  serverTiming: boolean | undefined;
 }
 
 /** The default limit of `/auth/*` per client address and minute. */
@@ -140,6 +155,14 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
   if (authRate !== undefined && authRate !== "off" && !/^[1-9][0-9]*$/.test(authRate)) {
     wrong.push("AUTH_RATE_LIMIT_PER_MINUTE must be a positive integer or off");
   }
+  const timing = text(env, "SERVER_TIMING");
+  if (timing !== undefined && timing !== "true" && timing !== "false") {
+    wrong.push("SERVER_TIMING must be true or false");
+  }
+  const proxies = text(env, "TRUSTED_PROXIES");
+  if (proxies !== undefined && !/^[0-9]{1,2}$/.test(proxies)) {
+    wrong.push("TRUSTED_PROXIES must be a whole number (0 or more)");
+  }
   const corsOrigins = csv(text(env, "CORS_ORIGINS"));
   for (const origin of corsOrigins) {
     if (!isHttpUrl(origin)) wrong.push(`CORS_ORIGINS has an entry that is not an origin`);
@@ -175,6 +198,8 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
       : authRate === undefined
       ? DEFAULT_AUTH_RATE_LIMIT
       : Number(authRate),
+    trustedProxies: proxies === undefined ? 0 : Number(proxies),
+    serverTiming: timing === undefined ? undefined : timing === "true",
   };
 }
 
@@ -210,6 +235,8 @@ export interface GatewayFromConfigOptions {
   fetch?: typeof fetch;
   /** Gateway options that override the configuration (e.g. a `ui`). */
   overrides?: Partial<GatewayOptions>;
+  /** `new AsyncLocalStorage()` where `node:async_hooks` is there (Deno, Bun, Node). */
+  asyncLocalStorage?: AsyncLocalStorageLike;
 }
 
 /**
@@ -223,7 +250,10 @@ export interface GatewayFromConfigOptions {
 export async function gatewayFromConfig(
   config: GatewayConfig,
   options: GatewayFromConfigOptions,
-): Promise<{ client: AuthLiteClient; app: AppType }> {
+): Promise<{ client: AuthLiteClient; app: AppType; telemetry: GatewayTelemetry }> {
+  const telemetry = options.overrides?.telemetry ?? createTelemetry(
+    options.asyncLocalStorage === undefined ? {} : { asyncLocalStorage: options.asyncLocalStorage },
+  );
   const client = new AuthLiteClient({
     apiKey: config.apiKey,
     secretKey: config.secretKey,
@@ -232,9 +262,13 @@ export async function gatewayFromConfig(
     ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
     ...(config.widgetUrl === undefined ? {} : { widgetUrl: config.widgetUrl }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    observe: telemetry.observe,
   });
   const app = createGateway({
     client,
+    telemetry,
+    ready: { store: options.store },
+    ...(config.serverTiming === undefined ? {} : { serverTiming: config.serverTiming }),
     sessionSecret: await sessionSecretOf(config),
     serviceKey: config.serviceKeys,
     adminKey: config.adminKeys,
@@ -250,9 +284,48 @@ export async function gatewayFromConfig(
     ...(config.authRateLimitPerMinute === undefined
       ? {}
       : { authRateLimit: { limit: config.authRateLimitPerMinute, windowSeconds: 60 } }),
+    trustedProxies: config.trustedProxies,
     ...options.overrides,
   });
-  return { client, app };
+  return { client, app, telemetry };
+}
+
+/**
+ * The start-up check of the runtime entries: one signed call upstream. Rejected
+ * credentials stop the start with one line naming the variable to fix; an
+ * upstream that cannot be reached (or takes over `timeoutMs`) is logged, and
+ * the gateway starts all the same (`/ready` says 503 until it answers).
+ *
+ * @param client the client
+ * @param telemetry where to log an unreachable upstream
+ * @param timeoutMs how long to wait for the call (default 5000)
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when TrustAuthX rejects the credentials
+ */
+export async function checkCredentialsAtStart(
+  client: AuthLiteClient,
+  telemetry: GatewayTelemetry,
+  timeoutMs = 5000,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<{ ok: false; reason: string; fix?: undefined }>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: "timeout" }), timeoutMs);
+  });
+  const state = await Promise.race([checkUpstream(client), late]).finally(() =>
+    clearTimeout(timer)
+  );
+  if (state.ok) return;
+  if (state.fix !== undefined) {
+    throw new AuthLiteInputError(
+      "ERR_CONFIG",
+      `TrustAuthX rejected the organisation's credentials: check ${state.fix}`,
+    );
+  }
+  telemetry.log("start-upstream", {
+    level: "warn",
+    event: "upstream-error",
+    message: `TrustAuthX did not answer the start-up check (${state.reason}): ` +
+      "starting anyway; /ready answers 503 until it does",
+  });
 }
 
 /** Whether `err` is a listen error for a port already in use (Deno, Bun or node:net). */

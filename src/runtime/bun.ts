@@ -7,8 +7,14 @@
  * @module
  */
 import process from "node:process";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { type KVStore, memoryStore, redisStore } from "../cache/mod.ts";
-import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
+import {
+  checkCredentialsAtStart,
+  configFromEnv,
+  gatewayFromConfig,
+  startErrorLine,
+} from "./_config.ts";
 
 // The few Bun APIs used here, typed locally: bun-types would change global
 // types for every other file of a `deno check`.
@@ -43,7 +49,8 @@ export interface BunGateway {
  *
  * @param env the environment variables
  * @returns the running server
- * @throws {AuthLiteInputError} `ERR_CONFIG` when the configuration is incomplete
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when the configuration is incomplete, or
+ *   TrustAuthX rejects the credentials (the message names the variable to fix)
  */
 export async function startBunGateway(
   env: Record<string, string | undefined>,
@@ -56,7 +63,10 @@ export async function startBunGateway(
     redis = new Bun.RedisClient(redisUrl);
     store = redisStore(redis);
   }
-  const { app } = await gatewayFromConfig(config, { store });
+  const { app, client, telemetry } = await gatewayFromConfig(config, {
+    store,
+    asyncLocalStorage: new AsyncLocalStorage(),
+  });
   const hostname = env["HOST"] ?? "0.0.0.0";
   const server = Bun.serve({
     hostname,
@@ -64,13 +74,17 @@ export async function startBunGateway(
     // The peer's address, for the rate limiter (a header could be forged).
     fetch: (req, srv) => app.fetch(req, { remoteAddr: srv.requestIP(req)?.address ?? "unknown" }),
   });
-  return {
-    url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${server.port}`,
-    async close() {
-      await server.stop(true);
-      redis?.close();
-    },
+  const close = async () => {
+    await server.stop(true);
+    redis?.close();
   };
+  // One signed call (once the port is ours): rejected credentials stop the
+  // start with one line.
+  await checkCredentialsAtStart(client, telemetry).catch(async (err) => {
+    await close();
+    throw err;
+  });
+  return { url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${server.port}`, close };
 }
 
 if (import.meta.main) {

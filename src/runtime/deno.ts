@@ -7,8 +7,14 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { denoKVStore, type KVStore, memoryStore } from "../cache/mod.ts";
-import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
+import {
+  checkCredentialsAtStart,
+  configFromEnv,
+  gatewayFromConfig,
+  startErrorLine,
+} from "./_config.ts";
 
 /** A running Deno server. */
 export interface DenoGateway {
@@ -23,7 +29,8 @@ export interface DenoGateway {
  *
  * @param env the environment variables
  * @returns the running server
- * @throws {AuthLiteInputError} `ERR_CONFIG` when the configuration is incomplete
+ * @throws {AuthLiteInputError} `ERR_CONFIG` when the configuration is incomplete, or
+ *   TrustAuthX rejects the credentials (the message names the variable to fix)
  */
 export async function startDenoGateway(env: Record<string, string>): Promise<DenoGateway> {
   const config = configFromEnv(env);
@@ -33,7 +40,10 @@ export async function startDenoGateway(env: Record<string, string>): Promise<Den
     kv = await Deno.openKv(env["DENO_KV_PATH"]);
     store = denoKVStore(kv);
   }
-  const { app } = await gatewayFromConfig(config, { store });
+  const { app, client, telemetry } = await gatewayFromConfig(config, {
+    store,
+    asyncLocalStorage: new AsyncLocalStorage(),
+  });
   const hostname = env["HOST"] ?? "0.0.0.0";
   const ac = new AbortController();
   let server: Deno.HttpServer | undefined;
@@ -49,14 +59,18 @@ export async function startDenoGateway(env: Record<string, string>): Promise<Den
       return app.fetch(req, { remoteAddr: "hostname" in remote ? remote.hostname : "unix" });
     });
   });
-  return {
-    url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`,
-    async close() {
-      ac.abort();
-      await server?.finished;
-      kv?.close();
-    },
+  const close = async () => {
+    ac.abort();
+    await server?.finished;
+    kv?.close();
   };
+  // One signed call (once the port is ours): rejected credentials stop the
+  // start with one line.
+  await checkCredentialsAtStart(client, telemetry).catch(async (err) => {
+    await close();
+    throw err;
+  });
+  return { url: `http://${hostname === "0.0.0.0" ? "127.0.0.1" : hostname}:${port}`, close };
 }
 
 if (import.meta.main) {

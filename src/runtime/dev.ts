@@ -13,17 +13,23 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { AuthLiteClient } from "../client/mod.ts";
 import { memoryStore } from "../cache/mod.ts";
 import { createEmulator, DEMO_ORG } from "../emulator/mod.ts";
-import { createGateway } from "../gateway/mod.ts";
+import { createGateway, createTelemetry } from "../gateway/mod.ts";
 import type { AppType } from "../gateway/mod.ts";
 import { uiRoutes } from "../../web/mod.ts";
 // Swagger UI for /docs: built from swagger-ui-dist by `node scripts/build-docs-assets.mjs`
 // (npm start runs it first), in neither package.
 import { ui as swaggerUi } from "../../.tmp/docs-ui/swagger_ui.js";
 import { AuthLiteInputError } from "../errors.ts";
-import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
+import {
+  checkCredentialsAtStart,
+  configFromEnv,
+  gatewayFromConfig,
+  startErrorLine,
+} from "./_config.ts";
 
 /** The demo admin of emulator mode. */
 export const DEMO_ADMIN_EMAIL = "admin@example.com";
@@ -173,11 +179,23 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
   });
 
   if (config !== undefined) {
-    app = (await gatewayFromConfig(config, {
+    const built = await gatewayFromConfig(config, {
       store: memoryStore(),
-      overrides: { ui: withUi, docs: { ui: swaggerUi } },
-    }))
-      .app;
+      asyncLocalStorage: new AsyncLocalStorage(),
+      // Development: Server-Timing on unless SERVER_TIMING=false.
+      overrides: {
+        ui: withUi,
+        docs: { ui: swaggerUi },
+        serverTiming: config.serverTiming ?? true,
+      },
+    });
+    try {
+      await checkCredentialsAtStart(built.client, built.telemetry);
+    } catch (err) {
+      await gateway.close();
+      throw err;
+    }
+    app = built.app;
     return { gatewayUrl: gateway.url, emulatorUrl: undefined, close: gateway.close };
   }
 
@@ -194,13 +212,16 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
     throw err;
   }
   canonical.origin = new URL(gateway.url);
+  const telemetry = createTelemetry({ asyncLocalStorage: new AsyncLocalStorage() });
+  const store = memoryStore();
   const client = new AuthLiteClient({
     apiKey: org.apiKey,
     secretKey: org.secretKey,
     orgId: org.orgId,
     baseUrl: emulator.url,
     widgetUrl: emulator.url,
-    tokenCache: memoryStore(),
+    tokenCache: store,
+    observe: telemetry.observe,
   });
   // The same limits as with real credentials (RATE_LIMIT_PER_MINUTE, and
   // /auth/* limited by default).
@@ -213,6 +234,9 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
   app = createGateway({
     client,
     sessionSecret: "dev-session-secret-for-the-local-emulator-only",
+    telemetry,
+    ready: { store },
+    serverTiming: limits.serverTiming ?? true,
     ...(limits.rateLimitPerMinute === undefined
       ? {}
       : { rateLimit: { limit: limits.rateLimitPerMinute, windowSeconds: 60 } }),

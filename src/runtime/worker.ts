@@ -43,7 +43,12 @@ import {
 } from "../cache/mod.ts";
 import { AuthLiteError } from "../errors.ts";
 import type { ExecutionContext } from "hono";
-import { type AppType, type OperationName, operationNames } from "../gateway/mod.ts";
+import {
+  type AppType,
+  cloudflarePeer,
+  type OperationName,
+  operationNames,
+} from "../gateway/mod.ts";
 import { configFromEnv, type GatewayEnv, gatewayFromConfig } from "./_config.ts";
 
 /** The bindings of the Worker. */
@@ -89,7 +94,14 @@ function build(env: WorkerEnv): Promise<Built> {
   if (entry === undefined) {
     entry = (async () => {
       const config = configFromEnv(env as unknown as Record<string, unknown>);
-      return await gatewayFromConfig(config, { store: storeOf(env) });
+      // Cloudflare sets CF-Connecting-IP (and overwrites a client's).
+      const store = storeOf(env);
+      return await gatewayFromConfig(config, {
+        store,
+        // No start on Workers: the first request makes the credential check
+        // (logged when rejected); /ready reports it.
+        overrides: { peer: cloudflarePeer, ready: { store, checkOnFirstRequest: true } },
+      });
     })();
     entry.catch(() => built.delete(env));
     built.set(env, entry);
