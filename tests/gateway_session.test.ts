@@ -330,7 +330,8 @@ test("createGateway() with cookie.secure false sets cookies without Secure", asy
 });
 
 test("GET /auth/callback with a bad code sends a browser back to the page with ?error=, and an API caller gets JSON", async () => {
-  const fx = await startGateway();
+  // A gateway with a page of its own (ui): the page shows the error.
+  const fx = await startGateway({ ui: () => {} });
   try {
     const jar = new CookieJar();
     await req(fx, jar, "/auth/login");
@@ -347,6 +348,28 @@ test("GET /auth/callback with a bad code sends a browser back to the page with ?
     });
     assert.equal(api.status, 401);
     assert.equal((await api.json()).error.code, "ERR_HTTP");
+  } finally {
+    await fx.close();
+  }
+});
+
+test("GET /auth/callback with a bad code shows a browser of a gateway without a page an HTML page with a way to sign in again (issue 18)", async () => {
+  const fx = await startGateway();
+  try {
+    const jar = new CookieJar();
+    await req(fx, jar, "/auth/login");
+    const browser = await fx.app.request(`${ORIGIN}/auth/callback?code=not-a-code`, {
+      headers: {
+        cookie: jar.header(),
+        accept: "text/html,application/xhtml+xml",
+        "sec-fetch-mode": "navigate",
+      },
+    });
+    assert.match(browser.headers.get("content-type") ?? "", /^text\/html/);
+    const page = await browser.text();
+    assert.match(page, /href="\/auth\/login/);
+    assert.doesNotMatch(page, /not-a-code/);
+    assert.ok(!browser.headers.getSetCookie().some((c) => /authlite_access=[^;]/.test(c)));
   } finally {
     await fx.close();
   }

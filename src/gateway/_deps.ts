@@ -57,7 +57,12 @@ export interface GatewayDeps {
  * @returns the kit
  */
 export function gatewayAuth(
-  options: { client: AuthLiteClient; sessionSecret: string; cookie?: SessionCookieOptions },
+  options: {
+    client: AuthLiteClient;
+    sessionSecret: string;
+    cookie?: SessionCookieOptions;
+    ui?: unknown;
+  },
   settings: { postLoginPath: string; publicUrl: string | undefined; requireLoginStart: boolean },
 ): AuthKit {
   return authKit({
@@ -68,7 +73,9 @@ export function gatewayAuth(
     ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
     requireLoginStart: settings.requireLoginStart,
     rateLimit: false,
-    callbackErrorPath: settings.postLoginPath,
+    // With a page of its own (`ui`), a failed callback goes back to it with
+    // `?error=<code>`; without one, the browser gets authRoutes()' HTML page.
+    ...(options.ui === undefined ? {} : { callbackErrorPath: settings.postLoginPath }),
   });
 }
 
