@@ -57,7 +57,7 @@ export interface ErrorBody<C extends string = ErrorCode> {
  * @returns the body
  * @example
  * ```ts
- * import { errorBody } from "@authlite/authlite/hono";
+ * import { errorBody } from "./errors.ts";
  * const body = errorBody("ERR_FORBIDDEN", "Missing permission: admin");
  * console.assert(body.error.code === "ERR_FORBIDDEN");
  * ```
@@ -80,7 +80,7 @@ const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
  * @example
  * ```ts
  * import { AuthLiteTokenSetError } from "@authlite/authlite";
- * import { replyOfError } from "@authlite/authlite/hono";
+ * import { replyOfError } from "./errors.ts";
  * const { status } = replyOfError(new AuthLiteTokenSetError("Log in again"));
  * console.assert(status === 401);
  * ```
