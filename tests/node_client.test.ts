@@ -64,10 +64,13 @@ test("AuthLiteClient runs unchanged on Node.js against the emulator over HTTP", 
     for (const secret of [DEMO_ORG.secretKey, DEMO_ORG.apiKey, r.userToken]) {
       assert.ok(!r.afterRevoke.text.includes(secret), "the error holds no secret or token");
     }
-    // Validations upstream: the first validateTokenSet, then the two after the
-    // revoke (the revoke made the cache forget); the second validateTokenSet
-    // was answered by the token cache, on Node too.
-    assert.equal(emu.requests().byPath["/api/user/me/auth/validate/token"], 3);
+    // Validations upstream: the first validateTokenSet, then validateAccessToken
+    // after the revoke (the revoke made the cache forget); the second
+    // validateTokenSet was answered by the token cache, on Node too, and the one
+    // after the revoke went straight to the refresh (the access token was found
+    // invalid a moment before: the guard remembers it), which upstream rejected.
+    assert.equal(emu.requests().byPath["/api/user/me/auth/validate/token"], 2);
+    assert.equal(emu.requests().byPath["/api/user/me/access/token/"], 1);
   } finally {
     await server.close();
   }

@@ -246,7 +246,12 @@ test("worker.ts with AUTH_STORE: a token set validated on one isolate is a store
     const second = await b.fetch("http://gateway.test/rpc/validateTokenSet", init);
     assert.equal(second.status, 200);
     await second.arrayBuffer();
-    assert.equal(emu.requests().total, 0, "answered from the Durable Object store");
+    // The only upstream call of the second isolate is its first request's
+    // credentials check (/ready's, on Workers); no validation, no refresh.
+    const calls = emu.requests().byPath;
+    assert.equal(calls["/api/user/me/auth/validate/token"] ?? 0, 0, "answered from the store");
+    assert.equal(calls["/api/user/me/access/token/"] ?? 0, 0, "answered from the store");
+    assert.equal(emu.requests().total - (calls["/rbac/role"] ?? 0), 0);
   } finally {
     await mf.dispose();
     await upstream.close();

@@ -250,10 +250,17 @@ export interface GatewayFromConfigOptions {
 export async function gatewayFromConfig(
   config: GatewayConfig,
   options: GatewayFromConfigOptions,
-): Promise<{ client: AuthLiteClient; app: AppType; telemetry: GatewayTelemetry }> {
+): Promise<{
+  client: AuthLiteClient;
+  app: AppType;
+  telemetry: GatewayTelemetry;
+  /** The start-up check ({@linkcode checkCredentialsAtStart}): its rejection is one line, not a log record too. */
+  checkAtStart: () => Promise<void>;
+}> {
   const telemetry = options.overrides?.telemetry ?? createTelemetry(
     options.asyncLocalStorage === undefined ? {} : { asyncLocalStorage: options.asyncLocalStorage },
   );
+  let starting = false;
   const client = new AuthLiteClient({
     apiKey: config.apiKey,
     secretKey: config.secretKey,
@@ -262,7 +269,10 @@ export async function gatewayFromConfig(
     ...(config.baseUrl === undefined ? {} : { baseUrl: config.baseUrl }),
     ...(config.widgetUrl === undefined ? {} : { widgetUrl: config.widgetUrl }),
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    observe: telemetry.observe,
+    // While the start-up check runs, a credentials rejection is its one line alone.
+    observe: (event) => {
+      if (!(starting && event.type === "credentials")) telemetry.observe(event);
+    },
   });
   const app = createGateway({
     client,
@@ -287,7 +297,15 @@ export async function gatewayFromConfig(
     trustedProxies: config.trustedProxies,
     ...options.overrides,
   });
-  return { client, app, telemetry };
+  const checkAtStart = async (): Promise<void> => {
+    starting = true;
+    try {
+      await checkCredentialsAtStart(client, telemetry);
+    } finally {
+      starting = false;
+    }
+  };
+  return { client, app, telemetry, checkAtStart };
 }
 
 /**

@@ -9,12 +9,7 @@
 import process from "node:process";
 import { AsyncLocalStorage } from "node:async_hooks";
 import { type KVStore, memoryStore, redisStore } from "../cache/mod.ts";
-import {
-  checkCredentialsAtStart,
-  configFromEnv,
-  gatewayFromConfig,
-  startErrorLine,
-} from "./_config.ts";
+import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 
 // The few Bun APIs used here, typed locally: bun-types would change global
 // types for every other file of a `deno check`.
@@ -63,7 +58,7 @@ export async function startBunGateway(
     redis = new Bun.RedisClient(redisUrl);
     store = redisStore(redis);
   }
-  const { app, client, telemetry } = await gatewayFromConfig(config, {
+  const { app, checkAtStart } = await gatewayFromConfig(config, {
     store,
     asyncLocalStorage: new AsyncLocalStorage(),
   });
@@ -80,7 +75,7 @@ export async function startBunGateway(
   };
   // One signed call (once the port is ours): rejected credentials stop the
   // start with one line.
-  await checkCredentialsAtStart(client, telemetry).catch(async (err) => {
+  await checkAtStart().catch(async (err) => {
     await close();
     throw err;
   });

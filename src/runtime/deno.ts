@@ -9,12 +9,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { denoKVStore, type KVStore, memoryStore } from "../cache/mod.ts";
-import {
-  checkCredentialsAtStart,
-  configFromEnv,
-  gatewayFromConfig,
-  startErrorLine,
-} from "./_config.ts";
+import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 
 /** A running Deno server. */
 export interface DenoGateway {
@@ -40,7 +35,7 @@ export async function startDenoGateway(env: Record<string, string>): Promise<Den
     kv = await Deno.openKv(env["DENO_KV_PATH"]);
     store = denoKVStore(kv);
   }
-  const { app, client, telemetry } = await gatewayFromConfig(config, {
+  const { app, checkAtStart } = await gatewayFromConfig(config, {
     store,
     asyncLocalStorage: new AsyncLocalStorage(),
   });
@@ -66,7 +61,7 @@ export async function startDenoGateway(env: Record<string, string>): Promise<Den
   };
   // One signed call (once the port is ours): rejected credentials stop the
   // start with one line.
-  await checkCredentialsAtStart(client, telemetry).catch(async (err) => {
+  await checkAtStart().catch(async (err) => {
     await close();
     throw err;
   });

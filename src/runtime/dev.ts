@@ -24,12 +24,7 @@ import { uiRoutes } from "../../web/mod.ts";
 // (npm start runs it first), in neither package.
 import { ui as swaggerUi } from "../../.tmp/docs-ui/swagger_ui.js";
 import { AuthLiteInputError } from "../errors.ts";
-import {
-  checkCredentialsAtStart,
-  configFromEnv,
-  gatewayFromConfig,
-  startErrorLine,
-} from "./_config.ts";
+import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 
 /** The demo admin of emulator mode. */
 export const DEMO_ADMIN_EMAIL = "admin@example.com";
@@ -190,7 +185,7 @@ export async function startDev(env: Record<string, string>): Promise<DevServer> 
       },
     });
     try {
-      await checkCredentialsAtStart(built.client, built.telemetry);
+      await built.checkAtStart();
     } catch (err) {
       await gateway.close();
       throw err;
