@@ -63,22 +63,6 @@ test(
     context.setDefaultTimeout(20_000);
     try {
       const telemetry = createTelemetry({ logger: false });
-      // The client's upstream events, as its `observe` option reports them once merged.
-      const observed: typeof fetch = async (input, init) => {
-        const req = new Request(input, init);
-        const startedAt = Date.now();
-        const t0 = performance.now();
-        const res = await fetch(req);
-        telemetry.observe({
-          type: "upstream",
-          endpoint: new URL(req.url).pathname,
-          method: req.method,
-          outcome: res.status,
-          durationMs: performance.now() - t0,
-          startedAt,
-        });
-        return res;
-      };
       const client = new AuthLiteClient({
         apiKey: DEMO_ORG.apiKey,
         secretKey: DEMO_ORG.secretKey,
@@ -87,8 +71,7 @@ test(
         widgetUrl: emuServer.url,
         tokenCache: memoryStore(),
         retries: 0,
-        fetch: observed,
-        ...({ observe: telemetry.observe } as unknown as Record<string, never>),
+        observe: telemetry.observe,
       });
       const app = createGateway({
         client,

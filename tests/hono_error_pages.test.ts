@@ -87,7 +87,8 @@ test("a navigation refused at login (cross-site form, rate limit) gets the page;
       }),
     )
   );
-  const gw = await startGateway();
+  // The gateway with a page of its own (npm start): a failed callback goes back to it.
+  const gw = await startGateway({ ui: () => {} });
   const gateway = await serve((req) => gw.app.fetch(req));
   try {
     const form = await fetch(`${fx.app.url}/auth/login`, {

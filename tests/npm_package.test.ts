@@ -36,7 +36,7 @@ function subpaths(): string[] {
   const deno = JSON.parse(readFileSync(join(root, "deno.json"), "utf8"));
   const npm = Object.keys(pkg.exports).sort();
   assert.deepEqual(npm, Object.keys(deno.exports).sort(), "package.json and deno.json exports");
-  const expected = [".", "./rpc", "./gateway", "./emulator"];
+  const expected = [".", "./rpc", "./gateway", "./emulator", "./web"];
   if (existsSync(join(root, "src", "hono", "mod.ts"))) expected.push("./hono");
   assert.deepEqual(npm, expected.sort(), "the public subpaths");
   for (const sub of npm) {
