@@ -159,6 +159,10 @@ export function registerControl(
 
   route("POST", "/faults", (body) => ({ queued: state.inject(body as unknown as Fault) }));
 
+  route("DELETE", "/faults", () => ({ ok: true, cleared: state.clearFaults() }));
+
+  route("GET", "/refreshes", () => state.refreshes());
+
   route("GET", "/requests", () => {
     const { total, byPath } = state.requests();
     return { total, by_path: byPath };
