@@ -268,10 +268,13 @@ export class PeerClient {
   /** The loopback address its requests come from. */
   readonly localAddress: string;
 
-  /** @param localAddress a loopback address (127.0.0.x) */
-  constructor(localAddress: string) {
+  /**
+   * @param localAddress a loopback address (127.0.0.x)
+   * @param maxSockets connections at most (requests beyond wait for one)
+   */
+  constructor(localAddress: string, maxSockets = 16) {
     this.localAddress = localAddress;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    this.#agent = new Agent({ keepAlive: true, maxSockets });
   }
 
   /**
