@@ -64,21 +64,25 @@ if (parts.includes("fault")) {
   console.log(`failed connections outside the faults: ${JSON.stringify(r.outsideFailed)}`);
   console.log(`latency outside the faults (ms): ${JSON.stringify(r.latencyOutsideMs)}`);
   console.log(
-    `\n${pad("fault", 32)}${pad("recovery", 10)}${pad("settled", 10)}${pad("lost", 6)}${
-      pad("ok", 7)
-    }${pad("503+RA", 8)}${pad("5xx", 6)}${pad("failed", 8)}${pad("upstream", 10)}others`,
+    `\n${pad("fault", 32)}${pad("recovery", 10)}${pad("last fail", 11)}${pad("settled", 10)}${
+      pad("lost", 6)
+    }${pad("ok", 7)}${pad("503+RA", 8)}${pad("5xx", 6)}${pad("failed", 8)}${
+      pad("upstream", 10)
+    }others`,
   );
   for (const w of r.windows) {
     console.log(
-      `${pad(w.name, 32)}${pad(`${w.recoveryMs} ms`, 10)}${
+      `${pad(w.name, 32)}${
         pad(w.recoveredAfterMs === null ? "never" : `${w.recoveredAfterMs} ms`, 10)
+      }${pad(`${w.lastFailureMs} ms`, 11)}${
+        pad(w.settledAfterMs === null ? "never" : `${w.settledAfterMs} ms`, 10)
       }${pad(w.lost, 6)}${pad(w.replies.ok, 7)}${pad(w.replies.unavailable, 8)}${
         pad(w.replies.other5xx, 6)
       }${pad(w.replies.failed, 8)}${pad(w.upstreamCalls, 10)}${JSON.stringify(w.replies.others)}`,
     );
   }
   console.log(
-    `(recovery: from the end of the fault to the last failed reply; settled: until every client had two good ticks)`,
+    `(recovery: from the end of the fault until every client's last run of good ticks began; last failure: the last failed reply after the end; settled: until every client's good run had lasted an access-token lifetime + 1 s, which closes the window)`,
   );
   console.log(`RSS (MiB) after sign-in, after each fault, at the end:`);
   console.log(`  A: ${r.rssMiB.A.join(", ")}  (A restarts in the last fault)`);

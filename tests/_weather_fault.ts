@@ -7,7 +7,9 @@
  * balancer) and services (`POST /rpc/validateTokenSet` with the service key, the same pair
  * to A and B at once, as two workers), each from a loopback address of its own, under
  * paced load. Faults are injected one at a time; after each, the load goes on until every
- * client has had two good ticks in a row (recovery), then a calm interval.
+ * client's good ticks (every reply good) have lasted an access-token lifetime and a second
+ * in a row (so each session has been refreshed since: an open breaker or a store not yet
+ * back would show), which closes the fault's window; then a calm interval.
  *
  * Counted at the browsers and services: sessions lost (a 401 or cleared session cookies:
  * nothing in the run ends a session, so every one is a loss), 5xx outside the fault
@@ -65,7 +67,7 @@ export interface FaultSettings {
   redisDownMs: number;
   /** How long gateway A is down. */
   gatewayDownMs: number;
-  /** Load without faults before the first fault and after each recovery. */
+  /** Load without faults before the first fault and after each window. */
   calmMs: number;
   /** Give up waiting for a recovery after this long (a bound for progress, not a check). */
   recoveryBoundMs: number;
@@ -81,10 +83,15 @@ export interface FaultSettings {
 export interface WindowReport {
   /** The fault. */
   name: FaultName;
-  /** From the end of the fault until every client had two good ticks in a row; null: never. */
+  /**
+   * Recovery time: from the end of the fault until the last client's final run of good
+   * ticks began (0: none failed after the end); null: some client never settled.
+   */
   recoveredAfterMs: number | null;
+  /** From the end of the fault until the window closed (every client settled). */
+  settledAfterMs: number | null;
   /** From the end of the fault until the last failed reply (0: none after the end). */
-  recoveryMs: number;
+  lastFailureMs: number;
   /** Upstream calls from the start of the fault to its recovery. */
   upstreamCalls: number;
   /**
@@ -159,6 +166,8 @@ interface Client {
   name: string;
   peer: PeerClient;
   ticks: Tick[];
+  /** When its current run of good ticks began (undefined: its last tick failed). */
+  goodSince: number | undefined;
 }
 
 interface Browser extends Client {
@@ -175,15 +184,16 @@ interface Service extends Client {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Good ticks in a row, at the end, that started after `t`. */
-function goodTicksSince(c: Client, t: number): number {
-  let n = 0;
-  for (let i = c.ticks.length - 1; i >= 0; i--) {
-    const tick = c.ticks[i]!;
-    if (!tick.ok || tick.started <= t) break;
-    n++;
-  }
-  return n;
+/**
+ * Whether a client's good ticks since `t` have lasted `settleMs` (two ticks at least).
+ *
+ * @returns when its run of good ticks (counted from `t` on) began, or undefined
+ */
+function settledSince(c: Client, t: number, settleMs: number, now: number): number | undefined {
+  if (c.goodSince === undefined) return undefined;
+  const since = Math.max(c.goodSince, t);
+  const ticks = c.ticks.filter((k) => k.started >= since).length;
+  return ticks >= 2 && now - since >= settleMs ? since : undefined;
 }
 
 function bump(map: Record<string, number>, key: string): void {
@@ -252,6 +262,7 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
         email,
         peer: new PeerClient(`127.0.${10 + Math.floor(i / 200)}.${1 + (i % 200)}`),
         ticks: [],
+        goodSince: undefined,
         jar: undefined,
       });
     }
@@ -264,6 +275,7 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
         email,
         peer: new PeerClient(`127.0.9.${1 + i}`),
         ticks: [],
+        goodSince: undefined,
         access: s.accessToken,
         refresh: s.refreshToken,
       });
@@ -360,7 +372,8 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
         const started = now();
         const ok = await tick(n);
         c.ticks.push({ started, ok });
-        if (c.ticks.length > 16) c.ticks.shift();
+        if (c.ticks.length > 64) c.ticks.shift();
+        c.goodSince = ok ? (c.goodSince ?? started) : undefined;
         const wait = settings.tickMs - (now() - started);
         if (wait > 0 && !stopping) await sleep(wait * (0.8 + Math.random() * 0.4));
       }
@@ -403,13 +416,14 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
       log(`fault: ${name}`);
       await inject[name]();
       const end = now();
-      while (
-        now() - end < settings.recoveryBoundMs &&
-        !clients.every((c) => goodTicksSince(c, end) >= 2)
-      ) {
+      const settleMs = settings.accessTtlSeconds * 1000 + 1000;
+      const settled = () => clients.map((c) => settledSince(c, end, settleMs, now()));
+      let since = settled();
+      while (now() - end < settings.recoveryBoundMs && since.includes(undefined)) {
         await sleep(50);
+        since = settled();
       }
-      const recovered = clients.every((c) => goodTicksSince(c, end) >= 2);
+      const recovered = !since.includes(undefined);
       const w = { name, start, end, recovered: now() };
       windows.push(w);
       const inside = samples.filter((s) => s.got >= start && s.sent <= w.recovered);
@@ -420,8 +434,11 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
       }
       windowReports.push({
         name,
-        recoveredAfterMs: recovered ? Math.round(w.recovered - end) : null,
-        recoveryMs: Math.round(Math.max(0, ...failedAfterEnd.map((s) => s.got - end))),
+        recoveredAfterMs: recovered
+          ? Math.round(Math.max(0, ...since.map((t) => (t ?? end) - end)))
+          : null,
+        settledAfterMs: recovered ? Math.round(w.recovered - end) : null,
+        lastFailureMs: Math.round(Math.max(0, ...failedAfterEnd.map((s) => s.got - end))),
         upstreamCalls: emu.calls() - callsBefore,
         replies: {
           ok: inside.filter(isGood).length,

@@ -14,15 +14,16 @@ import assert from "node:assert/strict";
 import { type FaultReport, runFaultScenario } from "./_weather_fault.ts";
 
 const SHORT = {
-  browsers: 10,
+  // Each client is its own address, at 150 requests a minute: under any sane per-address limit.
+  browsers: 12,
   services: 3,
-  tickMs: 500,
+  tickMs: 800,
   accessTtlSeconds: 3,
-  holdMs: 2500,
+  holdMs: 2000,
   latencyMs: 400,
   redisDownMs: 5000,
   gatewayDownMs: 1500,
-  calmMs: 2000,
+  calmMs: 1000,
   recoveryBoundMs: 30_000,
   requestTimeoutMs: 20_000,
 };
