@@ -168,7 +168,8 @@ export async function startStandalone(
   const seed = options.seed === undefined ? demoSeed() : await readSeedFile(options.seed);
   let emulator: Emulator;
   try {
-    emulator = createEmulator({ ...seed.options, control: true });
+    // The control surface answers loopback hosts, and the address it was told to listen on.
+    emulator = createEmulator({ ...seed.options, control: true, controlHosts: [options.host] });
     applySeed(emulator, seed);
   } catch (err) {
     if (err instanceof SeedError || err instanceof EmulatorError) {

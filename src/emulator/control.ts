@@ -3,12 +3,74 @@
  * and sessions, move the clock, queue faults, read the request counts. Registered
  * only when the emulator is created with `control: true`.
  *
+ * It is a test tool on a loopback port, and any web page can send requests there: a
+ * "simple" request (a `text/plain` or form POST) needs no preflight, and a page on a DNS
+ * name rebound to 127.0.0.1 is even same-origin with it. So every control request must
+ * name a loopback host (or one of `controlHosts`) in `Host`, carry no foreign `Origin`
+ * (nor `Sec-Fetch-Site: cross-site`/`same-site`), and anything but a GET must be
+ * `application/json`: 403 or 415 otherwise, before any state is read or changed.
+ *
  * @module
  */
 
 import type { Context, Hono } from "hono";
 import { allow, errorReply, field, json, jsonBody, optField, type Routes } from "./_http.ts";
-import type { Fault, State } from "./state.ts";
+import { EmulatorError, type Fault, type State } from "./state.ts";
+
+/** A hostname (no port, no brackets) that names this machine's loopback interface. */
+function isLoopback(hostname: string): boolean {
+  if (hostname === "localhost" || hostname.endsWith(".localhost")) return true;
+  if (hostname === "::1" || hostname === "0:0:0:0:0:0:0:1") return true;
+  const v4 = /^(?:::ffff:)?(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+  return v4 !== null && v4.slice(1).every((n) => Number(n) <= 255) && v4[1] === "127";
+}
+
+/** The hostname of a `Host` value (`name`, `name:port`, `[v6]:port`), lowercase, no brackets. */
+function hostnameOf(host: string): string | undefined {
+  try {
+    return new URL(`http://${host}`).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuse a control request a web page could have sent: a foreign `Host` (DNS rebinding),
+ * a foreign `Origin` or Fetch Metadata, a body that is not JSON (a simple request).
+ */
+function checkCaller(c: Context, hosts: ReadonlySet<string>): void {
+  // A browser always sends Host; a Request made in process has none: its URL then.
+  const host = c.req.header("host") ?? new URL(c.req.url).host;
+  const name = hostnameOf(host);
+  if (name === undefined || (!isLoopback(name) && !hosts.has(name))) {
+    throw new EmulatorError(
+      403,
+      "Forbidden: the control surface answers loopback hosts only (Host)",
+    );
+  }
+  const origin = c.req.header("origin");
+  if (origin !== undefined) {
+    let same = false;
+    try {
+      const o = new URL(origin);
+      same = o.protocol === "http:" && o.host === new URL(`http://${host}`).host;
+    } catch {
+      same = false; // "null", or not a URL
+    }
+    if (!same) throw new EmulatorError(403, "Forbidden: a cross-origin request (Origin)");
+  }
+  const site = c.req.header("sec-fetch-site");
+  if (site === "cross-site" || site === "same-site") {
+    throw new EmulatorError(403, "Forbidden: a cross-origin request (Sec-Fetch-Site)");
+  }
+  const method = c.req.method;
+  if (method !== "GET" && method !== "HEAD") {
+    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json") {
+      throw new EmulatorError(415, "Invalid body: Content-Type must be application/json");
+    }
+  }
+}
 
 /**
  * Register the control routes.
@@ -16,8 +78,27 @@ import type { Fault, State } from "./state.ts";
  * @param app the Hono app
  * @param state the emulator state
  * @param routes the route table (for 405)
+ * @param controlHosts hostnames answered besides loopback ones (e.g. the one it listens on)
  */
-export function registerControl(app: Hono, state: State, routes: Routes): void {
+export function registerControl(
+  app: Hono,
+  state: State,
+  routes: Routes,
+  controlHosts: readonly string[] = [],
+): void {
+  const hosts = new Set(
+    controlHosts
+      .map((h) => hostnameOf(h.includes(":") && !h.startsWith("[") ? `[${h}]` : h))
+      .filter((h): h is string => h !== undefined),
+  );
+  app.use("/__emulator/*", async (c, next) => {
+    try {
+      checkCaller(c, hosts);
+    } catch (err) {
+      return errorReply(err);
+    }
+    await next();
+  });
   const route = (
     method: string,
     path: string,
@@ -77,6 +158,10 @@ export function registerControl(app: Hono, state: State, routes: Routes): void {
   });
 
   route("POST", "/faults", (body) => ({ queued: state.inject(body as unknown as Fault) }));
+
+  route("DELETE", "/faults", () => ({ ok: true, cleared: state.clearFaults() }));
+
+  route("GET", "/refreshes", () => state.refreshes());
 
   route("GET", "/requests", () => {
     const { total, byPath } = state.requests();

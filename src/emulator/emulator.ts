@@ -33,6 +33,11 @@ export interface EmulatorOptions {
   orgs?: EmulatorOrg[];
   /** Enable the `/__emulator` control surface (test and dev mode; default `false`). */
   control?: boolean;
+  /**
+   * Hostnames the control surface answers besides loopback ones (`localhost`, `*.localhost`,
+   * `127.0.0.0/8`, `::1`): e.g. the address it listens on. Default none.
+   */
+  controlHosts?: readonly string[];
   /** Access token lifetime (default 3600). */
   accessTokenTtlSeconds?: number;
   /** Refresh token lifetime (default 2592000). */
@@ -127,7 +132,7 @@ export function createEmulator(options: EmulatorOptions = {}): Emulator {
   });
   registerApi(app, state, routes);
   registerPages(app, state, routes);
-  if (options.control === true) registerControl(app, state, routes);
+  if (options.control === true) registerControl(app, state, routes, options.controlHosts);
 
   app.notFound((c) => {
     const methods = routes.get(c.req.path);

@@ -6,7 +6,10 @@
  * @module
  */
 
+import { type Fault, faultProblem, FaultQueue } from "./_faults.ts";
 import { randomId, safeEqual, signJwt, verifyJwt } from "./jwt.ts";
+
+export type { Fault } from "./_faults.ts";
 
 /** An organisation the emulator serves. */
 export interface EmulatorOrg {
@@ -60,24 +63,6 @@ export interface EmulatorRole {
   name: string;
   /** The permissions, one single-key object each. */
   permissions: Record<string, string>[];
-}
-
-/** A fault to inject into the next matching API calls (see docs/emulator.md). */
-export interface Fault {
-  /** What goes wrong. */
-  kind: "latency" | "status" | "malformed" | "wrong-shape" | "bad-signature" | "alg-none" | "reset";
-  /** How many matching calls it applies to (default 1). */
-  count?: number;
-  /** A prefix of the API path it applies to (default: any). */
-  path?: string;
-  /** For `latency`: how long to wait. */
-  latency_ms?: number;
-  /** For `status`: the status to answer. */
-  status?: number;
-  /** For `status`, `malformed` and `wrong-shape`: the body to answer. */
-  body?: string;
-  /** For `status`: the `Retry-After` header, in seconds. */
-  retry_after?: number;
 }
 
 /** An error the emulator answers as `{detail}` with `status`. */
@@ -495,6 +480,8 @@ export class OrgState {
     if (type && rec.type !== type) {
       throw new EmulatorError(401, `Invalid token: not an ${type} token`);
     }
+    // A refresh token presented again after it was redeemed is what reuse detection sees.
+    if (type === "refresh") this.#state.noteRefresh(jti);
     if (!allowDead && rec.revoked) throw new EmulatorError(401, "Invalid token: revoked");
     if (!allowDead && this.#state.nowSeconds() >= rec.exp) {
       throw new EmulatorError(401, "Invalid token: expired");
@@ -523,8 +510,10 @@ export class State {
   /** The organisations, in configuration order. */
   readonly orgs: OrgState[];
   #offsetMs = 0;
-  #faults: Array<Fault & { left: number }> = [];
+  #faults: FaultQueue;
   #byPath = new Map<string, number>();
+  /** How many times each refresh token (by id) was presented to be redeemed. */
+  #refreshes = new Map<string, number>();
 
   /**
    * @param orgs the organisations
@@ -558,6 +547,7 @@ export class State {
       keys.add(o.apiKey);
     }
     this.options = options;
+    this.#faults = new FaultQueue(options.now);
     this.orgs = orgs.map((o) => new OrgState({ ...o }, this));
   }
 
@@ -610,8 +600,9 @@ export class State {
    * @throws {EmulatorError} 400 when the fault is invalid
    */
   inject(fault: Fault): number {
-    this.#faults.push({ ...checkFault(fault), left: fault.count ?? 1 });
-    return this.#faults.length;
+    const problem = faultProblem(fault);
+    if (problem !== undefined) throw new EmulatorError(400, problem);
+    return this.#faults.add(fault);
   }
 
   /**
@@ -622,14 +613,35 @@ export class State {
    * @returns the fault, if any
    */
   takeFault(path: string, signed: boolean): Fault | undefined {
-    const i = this.#faults.findIndex((f) =>
-      (f.path === undefined || path.startsWith(f.path)) &&
-      (signed || (f.kind !== "bad-signature" && f.kind !== "alg-none"))
-    );
-    const f = this.#faults[i];
-    if (!f) return undefined;
-    if (--f.left <= 0) this.#faults.splice(i, 1);
-    return f;
+    return this.#faults.take(path, signed);
+  }
+
+  /**
+   * Drop every queued fault (those with a window included).
+   *
+   * @returns how many were dropped
+   */
+  clearFaults(): number {
+    return this.#faults.clear();
+  }
+
+  /** @param jti the id of a refresh token presented to be redeemed (valid or not any more) */
+  noteRefresh(jti: string): void {
+    this.#refreshes.set(jti, (this.#refreshes.get(jti) ?? 0) + 1);
+  }
+
+  /**
+   * @returns the refresh tokens presented so far: `presented` (calls), `tokens` (distinct),
+   *   `reused` (tokens presented more than once), `most` (the most times one was)
+   */
+  refreshes(): { presented: number; tokens: number; reused: number; most: number } {
+    let presented = 0, reused = 0, most = 0;
+    for (const n of this.#refreshes.values()) {
+      presented += n;
+      if (n > 1) reused++;
+      if (n > most) most = n;
+    }
+    return { presented, tokens: this.#refreshes.size, reused, most };
   }
 
   /** @param path the path of an API call to count */
@@ -643,57 +655,20 @@ export class State {
     return { total: Object.values(byPath).reduce((a, b) => a + b, 0), byPath };
   }
 
-  /** Forget the request counts. */
+  /** Forget the request counts and the refresh tokens presented. */
   resetRequests(): void {
     this.#byPath.clear();
+    this.#refreshes.clear();
   }
 
   /** Back to the initial state: no data, no faults, no counts, clock offset zero. */
   reset(): void {
     for (const o of this.orgs) o.clear();
-    this.#faults = [];
+    this.#faults.clear();
     this.#byPath.clear();
+    this.#refreshes.clear();
     this.#offsetMs = 0;
   }
-}
-
-const FAULT_KINDS = new Set<Fault["kind"]>([
-  "latency",
-  "status",
-  "malformed",
-  "wrong-shape",
-  "bad-signature",
-  "alg-none",
-  "reset",
-]);
-
-function checkFault(f: unknown): Fault {
-  if (typeof f !== "object" || f === null) {
-    throw new EmulatorError(400, "Invalid fault: an object is expected");
-  }
-  const x = f as Record<string, unknown>;
-  if (!FAULT_KINDS.has(x.kind as Fault["kind"])) {
-    throw new EmulatorError(400, "Invalid fault: unknown kind");
-  }
-  const isInt = (v: unknown, min: number, max: number): boolean =>
-    v === undefined || (Number.isInteger(v) && (v as number) >= min && (v as number) <= max);
-  if (!isInt(x.count, 1, 1_000_000)) throw new EmulatorError(400, "Invalid fault: count");
-  if (!isInt(x.latency_ms, 0, 60_000)) throw new EmulatorError(400, "Invalid fault: latency_ms");
-  if (!isInt(x.status, 200, 599)) throw new EmulatorError(400, "Invalid fault: status");
-  if (!isInt(x.retry_after, 0, 86_400)) throw new EmulatorError(400, "Invalid fault: retry_after");
-  if (x.path !== undefined && typeof x.path !== "string") {
-    throw new EmulatorError(400, "Invalid fault: path");
-  }
-  if (x.body !== undefined && typeof x.body !== "string") {
-    throw new EmulatorError(400, "Invalid fault: body");
-  }
-  if (x.kind === "status" && x.status === undefined) {
-    throw new EmulatorError(400, "Invalid fault: status is required");
-  }
-  if (x.kind === "latency" && x.latency_ms === undefined) {
-    throw new EmulatorError(400, "Invalid fault: latency_ms is required");
-  }
-  return x as unknown as Fault;
 }
 
 /**
