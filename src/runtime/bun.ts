@@ -90,5 +90,5 @@ if (import.meta.main) {
     console.error(line);
     process.exit(1);
   });
-  console.log(`authlite gateway on ${gw.url} (docs: ${gw.url}/docs)`);
+  console.log(`authlite gateway on ${gw.url} (OpenAPI: ${gw.url}/openapi.json)`);
 }

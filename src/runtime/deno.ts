@@ -77,5 +77,5 @@ if (import.meta.main) {
     console.error(line);
     Deno.exit(1);
   });
-  console.log(`authlite gateway on ${gw.url} (docs: ${gw.url}/docs)`);
+  console.log(`authlite gateway on ${gw.url} (OpenAPI: ${gw.url}/openapi.json)`);
 }
