@@ -29,7 +29,6 @@ const pages = [
 ];
 const text = (page: string): string => readFileSync(`${root}${page}`, "utf8");
 
-
 /** What each run example must print (its last words), so a silent failure cannot pass. */
 const expected: Record<string, RegExp> = {
   "tour": /ERR_INVALID_TOKEN_SET/,
