@@ -48,12 +48,15 @@ function subpaths(): string[] {
   return npm;
 }
 
-/** The README's "Install from npm" example, as a reader would copy it. */
-function readmeExample(): string {
+/** The README's npm examples (`<!-- npm-example: NAME -->`), as a reader would copy them. */
+function readmeBlocks(): Map<string, string> {
   const readme = readFileSync(join(root, "README.md"), "utf8");
-  const match = /<!-- npm-example: node -->\n```js\n([\s\S]*?)\n```/.exec(readme);
-  assert.ok(match, "README.md has no <!-- npm-example: node --> block");
-  return match[1]!;
+  const found = new Map<string, string>();
+  for (const m of readme.matchAll(/<!-- npm-example: ([\w-]+) -->\n```js\n([\s\S]*?)\n```/g)) {
+    assert.ok(!found.has(m[1]!), `two README examples named ${m[1]}`);
+    found.set(m[1]!, m[2]!);
+  }
+  return found;
 }
 
 /** Imports every subpath and lists what each exports: `node imports.mjs ./rpc ...`. */
@@ -420,40 +423,119 @@ interface Example {
   name: string;
   /** The code. */
   source: string;
-  /** What it must print, if known. */
+  /** What it must print, if known (an example that runs to its end). */
   stdout?: string;
+  /**
+   * An app that serves until it is stopped (run on Node only, as its text says): started
+   * with `PORT=0` against the standalone emulator (its URL in place of the default one),
+   * awaited until it prints `listening on <url>`, then these requests, then stopped.
+   */
+  serves?: readonly { path: string; status: number; body?: RegExp }[];
 }
 
-/** The README's "Install from npm" example (the only one tagged today). */
+/** The standalone emulator's URL in the README's examples (the bin's default port). */
+const STANDALONE = "http://127.0.0.1:8788";
+
+/**
+ * Every npm example of the README, each with what it must do: a new block with no entry
+ * here fails, so no example goes unrun.
+ */
 function readmeExamples(): Example[] {
-  return [{ name: "readme-npm-node", source: readmeExample(), stdout: "true\ntrue\ntrue\n1\n" }];
+  const blocks = readmeBlocks();
+  const expected: Record<string, Omit<Example, "name" | "source">> = {
+    // The client quickstart: three validations, one upstream call.
+    "node": { stdout: "true\ntrue\ntrue\n1\n" },
+    // The Node-first app: a public route, a login start, and the protected routes refused.
+    "node-first": {
+      serves: [
+        { path: "/", status: 200, body: /^Hello stranger$/ },
+        { path: "/auth/me", status: 401 },
+        { path: "/profile", status: 401, body: /ERR_UNAUTHORIZED/ },
+        { path: "/admin", status: 401 },
+        { path: "/auth/login", status: 302 },
+      ],
+    },
+  };
+  assert.deepEqual([...blocks.keys()].sort(), Object.keys(expected).sort(), "README npm examples");
+  return [...blocks].map(([name, source]) => ({
+    name: `readme-${name}`,
+    source,
+    ...expected[name],
+  }));
+}
+
+/** Node's binary of a runtime's command, or `undefined` for Deno and Bun. */
+function nodeOf(cmd: string): string | undefined {
+  return /(^|\/)node$/.test(cmd) ? cmd : undefined;
 }
 
 /**
- * HOOK for the README's examples (issue 19: "each of its examples is run by the suite from
- * the tarball"). Helper frontdoor tags them; after the merge, make readmeExamples() above
- * extract every tagged block. Each is written into the scratch project (the tarball and
- * @hono/node-server installed) and run to its end on the runtime; what it prints is
- * compared when `stdout` is given. An example that serves forever needs an end (e.g. an
- * environment variable that makes it close after one request): add it here.
+ * The README's examples (issue 19: "each of its examples is run by the suite from the
+ * tarball"), every `<!-- npm-example -->` block (readmeExamples()). Each is written into the
+ * scratch project (the tarball and @hono/node-server installed) and run on the runtime: one
+ * that ends is run to its end and what it prints compared; one that serves (`serves`) is
+ * run on Node only, started against the installed standalone emulator (`authlite-emulator
+ * --port 0`) with `PORT=0`, asked the requests of its entry once it prints `listening on`,
+ * and stopped.
  *
  * @param project the scratch project
- * @param js runs a file of the project on one runtime and answers its standard output
- * @param label the runtime, for messages
+ * @param runtime the runtime's command and a label for messages
+ * @param js runs a file of the project on the runtime and answers its standard output
  * @param examples the examples
  */
 async function runExamples(
   project: string,
+  runtime: { label: string; cmd: string },
   js: (file: string) => Promise<string>,
-  label: string,
   examples: readonly Example[],
 ): Promise<void> {
+  const { label } = runtime;
   for (const example of examples) {
     const file = `${example.name}.mjs`;
-    writeFileSync(join(project, file), example.source);
-    const stdout = await js(file);
-    if (example.stdout !== undefined) {
-      assert.equal(stdout, example.stdout, `README example ${example.name}, ${label}`);
+    if (example.serves === undefined) {
+      writeFileSync(join(project, file), example.source);
+      const stdout = await js(file);
+      if (example.stdout !== undefined) {
+        assert.equal(stdout, example.stdout, `README example ${example.name}, ${label}`);
+      }
+      continue;
+    }
+    const node = nodeOf(runtime.cmd);
+    if (node === undefined) continue; // an app for `node app.mjs`
+    const path = node.includes("/") ? [dirname(node)] : [];
+    const emulator = await startServer(
+      node,
+      [join(project, "node_modules", ".bin", "authlite-emulator"), "--port", "0"],
+      project,
+      { pattern: /listening on (http:\/\/127\.0\.0\.1:\d+)/, path },
+    );
+    let app: Started | undefined;
+    try {
+      assert.ok(example.source.includes(STANDALONE), `${example.name} uses ${STANDALONE}`);
+      writeFileSync(join(project, file), example.source.replaceAll(STANDALONE, emulator.url));
+      const site: Started = await startServer(node, [file], project, {
+        pattern: /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+        path,
+        env: { PORT: "0" },
+      });
+      app = site;
+      for (const { path: at, status, body } of example.serves) {
+        const res = await fetch(`${site.url}${at}`, {
+          redirect: "manual",
+          headers: { "sec-fetch-site": "none" }, // a typed URL (the login start needs a signal)
+        });
+        const text = await res.text();
+        const context = `README example ${example.name}, ${label}: GET ${at}\n${site.output()}`;
+        assert.equal(res.status, status, `${context}\n${text}`);
+        if (body !== undefined) assert.match(text, body, context);
+        if (status === 302) {
+          const to = new URL(res.headers.get("location") ?? "", site.url);
+          assert.equal(to.origin, emulator.url, `${context}: the login goes to the emulator`);
+        }
+      }
+    } finally {
+      await app?.stop();
+      await emulator.stop();
     }
   }
 }
@@ -771,7 +853,7 @@ test(
           leaks: false,
         }, label);
 
-        await runExamples(app, (file) => js(file), label, readmeExamples());
+        await runExamples(app, { label, cmd }, (file) => js(file), readmeExamples());
 
         // sessionFromRequest() with plain Request objects (Node 20, 22, Deno, Bun).
         const web = JSON.parse(await js("session_from_request.mjs"));
