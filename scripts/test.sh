@@ -43,7 +43,7 @@ step "deno doc --lint (every public entry of deno.json)" node scripts/doc-lint.m
 # Wrangler itself needs Node 22; Bun runs it here. Builds the Worker as a deploy would.
 step "wrangler deploy --dry-run (the Worker builds)" env WRANGLER_SEND_METRICS=false \
   bun node_modules/wrangler/bin/wrangler.js deploy --dry-run --outdir .tmp/wrangler-out
-step "deno test --doc (JSDoc examples)" deno test --doc -A mod.ts src/client src/cache src/hono src/rpc/mod.ts
+step "deno test --doc (JSDoc examples)" deno test --doc -A mod.ts src/client src/cache src/hono src/web src/gateway src/rpc/mod.ts
 
 # The test files: what deno test and bun test would find (*.test.ts, *_test.ts,
 # ...), outside node_modules. Fixtures (tests/fixtures/, *.fixture.ts) are not tests.
