@@ -237,15 +237,13 @@ honoApp.post("/docs", requireSession(), requirePermission("doc", "write"), (c) =
 export { honoApp };
 `;
 
-/**
- * Where `authRoutes()` and `sessionFromRequest()` are imported from: the one place to change
- * if they move to a new entry (e.g. "authlite/web").
- */
+/** Where `sessionFromRequest()` is imported from (`authRoutes()` is in `authlite/hono`). */
 const WEB_ENTRY = "authlite/web";
 
 /** Type-checks the sign-in routes and the session reader of any Web Request (issue 19). */
 const CONSUMER_WEB = `
-import { authRoutes, sessionFromRequest } from "${WEB_ENTRY}";
+import { authRoutes } from "authlite/hono";
+import { sessionFromRequest } from "${WEB_ENTRY}";
 
 const web = new Hono().route("/auth", authRoutes({ client, sessionSecret: "s".repeat(32) }));
 export const handle = (request: Request): Response | Promise<Response> => web.fetch(request);
@@ -272,8 +270,7 @@ import { createInterface } from "node:readline";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { AuthLiteClient, memoryStore } from "authlite";
-import { authlite, getSession, requirePermission, requireSession } from "authlite/hono";
-import { authRoutes } from "${WEB_ENTRY}";
+import { authlite, authRoutes, getSession, requirePermission, requireSession } from "authlite/hono";
 
 let app;
 serve({
