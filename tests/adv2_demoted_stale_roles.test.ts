@@ -41,7 +41,12 @@ test("adv2: a demoted user's old roles are not served through an outage", async 
     await client.removeRole(uid, role.rolId);
     env.emu.inject({ kind: "status", path: "/api/user/me/data", status: 503, count: 1000 });
     const status = await write();
-    assert.notEqual(status, 200, "a demoted user wrote through an outage with the roles taken away");
+    assert.notEqual(
+      status,
+      200,
+      "a demoted user wrote through an outage with the roles taken away",
+    );
+    assert.equal(status, 503, "the roles cannot be decided now: 503, try again later");
   } finally {
     await env.close();
   }
