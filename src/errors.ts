@@ -261,6 +261,9 @@ export class AuthLiteCredentialsError extends AuthLiteError {
   }
 }
 
+/** The longest `retryAfterSeconds` of an {@linkcode AuthLiteUnavailableError}, in seconds. */
+const MAX_RETRY_AFTER_SECONDS = 300;
+
 /**
  * The answer cannot be decided now (`code` is `ERR_UNAVAILABLE`): the
  * upstream throttles (429) or is down, a circuit breaker is open, the
@@ -286,7 +289,9 @@ export class AuthLiteUnavailableError extends AuthLiteError {
    *
    * @param dependency what could not answer
    * @param detail why, with no token
-   * @param retryAfterSeconds when to try again (rounded up, at least 1)
+   * @param retryAfterSeconds when to try again (rounded up, at least 1, at most 300:
+   *   an upstream's throttle of the
+   *   organisation's key is not a day-long ban of our callers)
    * @param options the cause, if any
    */
   constructor(
@@ -297,6 +302,7 @@ export class AuthLiteUnavailableError extends AuthLiteError {
   ) {
     super("ERR_UNAVAILABLE", `Unavailable, try again later: ${dependency}: ${detail}`, options);
     this.dependency = dependency;
-    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    const seconds = Math.ceil(retryAfterSeconds);
+    this.retryAfterSeconds = seconds >= 1 ? Math.min(seconds, MAX_RETRY_AFTER_SECONDS) : 1;
   }
 }

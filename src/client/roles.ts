@@ -103,6 +103,16 @@ export interface Roles {
    *   `ERR_TIMEOUT`, `ERR_BAD_REPLY` or `ERR_BAD_SIGNATURE`
    */
   currentUser(accessToken: string, known?: CurrentUser): Promise<CurrentUser>;
+  /**
+   * Whether the roles of `known`'s user were changed (through any client
+   * sharing this client's `tokenCache`) since `known` was read, or whether
+   * that cannot be told (the store failed): then `known` must not stand in
+   * for the current roles, not even through an outage.
+   *
+   * @param known a user read before
+   * @returns `true` when `known`'s roles may be out of date by a change
+   */
+  changedSince?(known: CurrentUser): Promise<boolean>;
 }
 
 /** Settings of the role cache and the role marks. */
@@ -261,6 +271,10 @@ export function createRoles(
       return await cache.count();
     },
 
+    async changedSince(known) {
+      const changedAt = await marks.userChangedAt(known.uid);
+      return !(known.readAt > changedAt + MARK_MARGIN_MS);
+    },
     async currentUser(accessToken, known) {
       requireText(accessToken, "accessToken");
       if (known !== undefined) {

@@ -12,7 +12,7 @@ import type { Context, Next } from "hono";
 import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
-import { CredentialSet } from "./_credentials.ts";
+import { bearerOf, CredentialSet } from "./_credentials.ts";
 import { docsRoutes, type GatewayDocs } from "./_docs.ts";
 import { gatewayAuth, type GatewayDeps } from "./_deps.ts";
 import { clientOf, rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
@@ -317,11 +317,14 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     : rateLimit(options.authRateLimit, hooks);
   // The rate limits of the request's scope, then the route. The session
   // limit covers every route that checks a session: /auth/*, and /admin/*
-  // unless the admin key is presented (a wrong one costs no upstream call).
+  // unless a Bearer credential is presented (requireAdmin() then checks it as
+  // the admin key, and a wrong one costs no upstream call). Any other
+  // Authorization header falls through to the cookie session: counted.
   const limited = (c: Context, next: Next, scope: Scope): Promise<Response | void> => {
     if (scope === "" || (limiter === undefined && authLimiter === undefined)) return next();
     const session = authLimiter !== undefined &&
-      (scope === "auth" || (scope === "admin" && c.req.header("authorization") === undefined));
+      (scope === "auth" ||
+        (scope === "admin" && bearerOf(c.req.header("authorization")) === undefined));
     const rest = session ? () => authLimiter(c, next) as Promise<void> : next;
     return limiter === undefined ? rest() : limiter(c, rest);
   };

@@ -227,10 +227,14 @@ export class SessionResolver {
   }
 
   /** The last known user of a session whose roles may still stand in for current ones. */
-  #stale(known: CurrentUser | undefined): CurrentUser | undefined {
+  async #stale(known: CurrentUser | undefined): Promise<CurrentUser | undefined> {
     if (known === undefined || this.#staleMs === 0) return undefined;
     const age = this.#now() - known.readAt;
-    return age >= -60_000 && age < this.#staleMs ? known : undefined;
+    if (!(age >= -60_000 && age < this.#staleMs)) return undefined;
+    // Roles changed since they were read (a demotion) are known to be wrong:
+    // not served through an outage (the caller answers 503 instead).
+    if (await this.client.roles.changedSince?.(known) === true) return undefined;
+    return known;
   }
 
   /** The fresher of the signed cookie's user and what this process read last. */
@@ -256,7 +260,7 @@ export class SessionResolver {
       user = await this.client.roles.currentUser(check.access, known);
     } catch (err) {
       const error = reportedError(err);
-      const stale = isOutage(error) ? this.#stale(known) : undefined;
+      const stale = isOutage(error) ? await this.#stale(known) : undefined;
       if (stale === undefined) return none(error, "bearer", []);
       return found(stale, "bearer", token, false, true, error, []);
     }
@@ -292,7 +296,7 @@ export class SessionResolver {
       }
       const now = held.check;
       const refreshed = now.access !== access;
-      const stale = isOutage(error) ? this.#stale(previous) : undefined;
+      const stale = isOutage(error) ? await this.#stale(previous) : undefined;
       // Rotated tokens are kept whatever happens next: the old refresh token is spent.
       const lines = refreshed ? this.cookies.set(jar, now.access, now.refresh, stale ?? null) : [];
       if (stale === undefined) return none(error, "cookie", lines);
