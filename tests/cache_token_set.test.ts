@@ -98,6 +98,54 @@ describe("TokenSetCache against the emulator", () => {
     }
   });
 
+  test("validateTokenSet() on a store without claims: a validation that read before the refresh recorded does not redeem the token again", async () => {
+    // Workers KV has no atomic write. In one process, a caller whose store read
+    // began while another caller's refresh was upstream, and whose own refresh
+    // starts after that one ended, gets the pair it recorded (seen in workerd:
+    // 20 concurrent requests, 2 refreshes upstream).
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      let gate: Promise<void> | null = null;
+      let held = 0;
+      class GatedStore extends RecordingStore {
+        override get(key: string): Promise<string | null> {
+          const read = super.get(key);
+          if (gate === null) return read;
+          held++;
+          const wait = gate;
+          return read.then(async (value) => (await wait, value));
+        }
+      }
+      const cache = new TokenSetCache({ store: new GatedStore(), secretKey, now: h.now });
+      const s = h.session();
+      h.advance(300); // the access token has expired, the refresh token has not
+      h.emulator.resetRequests();
+      let open = () => {};
+      let late: Promise<unknown> | null = null;
+      const upstream = {
+        ...h.upstream,
+        refresh: async (refreshToken: string, accessToken?: string) => {
+          if (late === null) {
+            // The first caller's refresh is upstream: a second caller reads now,
+            // and its read answers only once the first caller is done.
+            gate = new Promise<void>((resolve) => (open = resolve));
+            late = checkSet(cache, s.accessToken, s.refreshToken, upstream);
+            while (held === 0) await new Promise((r) => setTimeout(r, 1));
+            gate = null;
+          }
+          return await h.upstream.refresh(refreshToken, accessToken);
+        },
+      };
+      const first = await checkSet(cache, s.accessToken, s.refreshToken, upstream);
+      open();
+      assert.ok(late !== null);
+      assert.deepEqual(await late, first);
+      assert.equal(h.calls().refresh, 1, "the refresh token was presented once");
+    } finally {
+      await h.close();
+    }
+  });
+
   test("forget() sends the next validation upstream", async () => {
     await withMemoryCache({}, async (h, cache) => {
       const s = h.session();

@@ -118,7 +118,7 @@ async function firstGrace(core: Core, es: EntryStore, r: Refresh): Promise<Grace
     return { kind: "none" };
   }
   const missed = core.missed.get(r.accessToken);
-  core.missed.delete(r.accessToken);
+  if (missed === null) core.missed.delete(r.accessToken);
   const entry = missed !== undefined
     ? missed
     : await es.read(es.key("at", r.am), "valid", "refreshed");
@@ -214,6 +214,10 @@ async function record(
   const am = r.am;
   // What the callers still holding the old pair wait for: retried.
   await Promise.all([valid, es.store.persist(() => es.write(es.key("at", am), old))]);
+  // And, in this process, for a caller whose validation read the old token's
+  // key before the write and whose refresh starts after this one ended: on a
+  // store without claims (Workers KV) it would otherwise redeem the token again.
+  if (r.accessToken !== undefined) core.missed.set(r.accessToken, old, old.expiresAt);
 }
 
 /**

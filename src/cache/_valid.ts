@@ -54,8 +54,12 @@ export async function lookupValid(
   if (found === null || found.kind === "refreshed") {
     stats.misses++;
     emit(observe, MISS);
-    // For the refresh that follows: what was found under the token's key.
-    core.missed.set(token, found, core.config.now() + MISSED_MS);
+    // For the refresh that follows: what was found under the token's key. A read
+    // that began before a refresh of this process recorded its pair does not
+    // hide that pair (record() put it here) from the refresh that follows.
+    if (found !== null || !core.missed.get(token)) {
+      core.missed.set(token, found, core.config.now() + MISSED_MS);
+    }
     return found === null ? null : "refreshed";
   }
   if (
