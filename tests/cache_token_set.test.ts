@@ -146,6 +146,39 @@ describe("TokenSetCache against the emulator", () => {
     }
   });
 
+  test("validateTokenSet(): a refresh slower upstream than its claim's lifetime keeps its claim; another instance waits for its pair", async () => {
+    // Two instances share a store with claims. The first one's refresh is slow
+    // upstream (throttled, retrying): longer than the claim's 10 s. The claim is
+    // renewed while it waits, so the second instance does not present the token.
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const store = memoryStore({ now: h.now });
+      const a = new TokenSetCache({ store, secretKey, now: h.now });
+      const b = new TokenSetCache({ store, secretKey, now: h.now });
+      const s = h.session();
+      h.advance(300);
+      h.emulator.resetRequests();
+      let second: Promise<unknown> | null = null;
+      const slow = {
+        ...h.upstream,
+        refresh: async (refreshToken: string, accessToken?: string) => {
+          h.advance(8);
+          await new Promise((r) => setTimeout(r, 3300)); // one renewal (every 3 s)
+          h.advance(5); // 13 s after the claim was made
+          second = checkSet(b, s.accessToken, s.refreshToken, h.upstream);
+          await new Promise((r) => setTimeout(r, 200));
+          return await h.upstream.refresh(refreshToken, accessToken);
+        },
+      };
+      const first = await checkSet(a, s.accessToken, s.refreshToken, slow);
+      assert.ok(second !== null);
+      assert.deepEqual(await second, first);
+      assert.equal(h.calls().refresh, 1, "the refresh token was presented once");
+    } finally {
+      await h.close();
+    }
+  });
+
   test("forget() sends the next validation upstream", async () => {
     await withMemoryCache({}, async (h, cache) => {
       const s = h.session();

@@ -8,7 +8,7 @@
  *    lies under the old access token's key (`at:`), so the validation that
  *    failed just before has already read it (no second read).
  * 2. **Claim**: otherwise the caller claims the refresh in the store with an
- *    atomic `putIfAbsent` (`cl:`, 10 s). A caller that loses the claim waits,
+ *    atomic `putIfAbsent` (`cl:`, 10 s, renewed while its refresh is upstream). A caller that loses the claim waits,
  *    bounded, for the winner's pair to appear in the grace entry. A refresh
  *    token is presented upstream only by the holder of its claim: when the
  *    store cannot grant one (down, breaker open), or another caller's claim
@@ -35,8 +35,15 @@ import type { TokenPair, TokenSetUpstream } from "./types.ts";
 import { AuthLiteTokenSetError, AuthLiteUnavailableError } from "../errors.ts";
 import { emit } from "../_events.ts";
 
-/** Lifetime of a refresh claim: longer than an upstream refresh takes, short if its winner dies. */
+/**
+ * Lifetime of a refresh claim: short if its winner dies. A winner still
+ * waiting for the upstream (slow, throttled, retrying) renews it every
+ * {@linkcode CLAIM_RENEW_MS}, so that no other instance presents the token
+ * while the first presentation may still succeed.
+ */
 const CLAIM_SECONDS = 10;
+/** How often the holder of a claim renews it while its refresh is upstream, ms. */
+const CLAIM_RENEW_MS = 3000;
 /** How often a caller that lost the claim looks for the winner's pair, ms. */
 const POLL_MS = 25;
 /** A claim the store failed to answer is tried again after these delays, ms. */
@@ -53,6 +60,8 @@ interface Refresh {
   /** Keyed hash of the access token presented with it, if any. */
   am: string | null;
   claimKey: string;
+  /** This caller's claim: a random id and the access token's keyed hash. */
+  claimValue: string;
 }
 
 /**
@@ -81,7 +90,9 @@ export function refresh(
     const es = await core.entries();
     const rm = es.mac(refreshToken);
     const am = accessToken === undefined ? null : es.mac(accessToken);
-    const r: Refresh = { refreshToken, accessToken, rm, am, claimKey: es.key("cl", rm) };
+    const claimKey = es.key("cl", rm);
+    const claimValue = `${crypto.randomUUID()}.${am ?? ""}`;
+    const r: Refresh = { refreshToken, accessToken, rm, am, claimKey, claimValue };
     const early = await firstGrace(core, es, r);
     if (early.kind === "ours") return waited(core, early.pair);
     const clearance = early.kind === "other" ? "done" : await clear(core, es, r);
@@ -154,8 +165,7 @@ async function clear(core: Core, es: EntryStore, r: Refresh): Promise<Clearance>
  * several processes), unless the store's breaker is open.
  */
 async function claimRefresh(es: EntryStore, r: Refresh): Promise<"won" | "lost" | "failed"> {
-  const value = `${crypto.randomUUID()}.${r.am ?? ""}`;
-  const attempt = () => es.store.putIfAbsent(r.claimKey, value, CLAIM_SECONDS)!;
+  const attempt = () => es.store.putIfAbsent(r.claimKey, r.claimValue, CLAIM_SECONDS)!;
   let result = await attempt();
   for (const delay of CLAIM_RETRY_MS) {
     if (result.ok || result.reason === "rejected-open") break;
@@ -178,10 +188,14 @@ async function redeem(
   r: Refresh,
   claimed: boolean,
 ): Promise<TokenPair | { waited: TokenPair }> {
+  const renew = claimed
+    ? setInterval(() => void es.store.put(r.claimKey, r.claimValue, CLAIM_SECONDS), CLAIM_RENEW_MS)
+    : undefined;
   try {
     core.stats.upstreamRefreshes++;
     return await upstream.refresh(r.refreshToken, r.accessToken);
   } catch (err) {
+    clearInterval(renew);
     if (claimed) await es.store.delete(r.claimKey);
     if (!(err instanceof AuthLiteTokenSetError)) throw deferred(core, err);
     if (r.am !== null && core.config.graceMs > 0) {
@@ -191,6 +205,8 @@ async function redeem(
     }
     emit(core.config.observe, { type: "refresh", outcome: "rejected" });
     throw err;
+  } finally {
+    clearInterval(renew);
   }
 }
 
