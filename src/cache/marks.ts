@@ -19,7 +19,7 @@ import type { KVStore } from "./store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { GuardedStore } from "./_store_call.ts";
 import { HmacSha256 } from "../_hmac.ts";
-import { b64url } from "./_crypto.ts";
+import { encodeBase64url } from "../_base64url.ts";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteObserver } from "../_events.ts";
 
@@ -53,7 +53,7 @@ const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_USERS = 10_000;
 
 function randomId(): string {
-  return b64url(crypto.getRandomValues(new Uint8Array(12)));
+  return encodeBase64url(crypto.getRandomValues(new Uint8Array(12)));
 }
 
 /**
@@ -197,7 +197,7 @@ export class RoleMarks {
   }
 
   #userKey(uid: string): string {
-    return this.#key(`u:${b64url(this.#mac.sign(uid))}`);
+    return this.#key(`u:${encodeBase64url(this.#mac.sign(uid))}`);
   }
 
   /**

@@ -11,7 +11,8 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import { HmacSha256 } from "../_hmac.ts";
-import { b64url, sameBytes, unb64url } from "../web/_internal.ts";
+import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
+import { timingSafeEqual } from "../_compare.ts";
 
 const encoder = new TextEncoder();
 const LOGIN_TTL_SECONDS = 600;
@@ -84,7 +85,7 @@ export function safeRedirect(c: Context, location: string, fallback = "/"): Resp
 }
 
 function randomNonce(): string {
-  return b64url(crypto.getRandomValues(new Uint8Array(18)));
+  return encodeBase64url(crypto.getRandomValues(new Uint8Array(18)));
 }
 
 /** Where a request to start a login comes from, by its Fetch Metadata. */
@@ -206,7 +207,7 @@ export class LoginFlow {
   }
 
   #sign(nonce: string, issued: string, path: string): string {
-    return b64url(this.#mac.sign(encoder.encode(`${nonce}\n${issued}\n${path}`)));
+    return encodeBase64url(this.#mac.sign(encoder.encode(`${nonce}\n${issued}\n${path}`)));
   }
 
   /**
@@ -218,7 +219,7 @@ export class LoginFlow {
   start(c: Context, returnTo: string): void {
     const nonce = randomNonce();
     const issued = Math.floor(this.#now() / 1000).toString(36);
-    const path = b64url(encoder.encode(safeReturnPath(returnTo)));
+    const path = encodeBase64url(encoder.encode(safeReturnPath(returnTo)));
     const value = `${nonce}.${issued}.${path}.${this.#sign(nonce, issued, path)}`;
     setCookie(c, this.#name, value, { ...this.#attributes, maxAge: LOGIN_TTL_SECONDS });
   }
@@ -241,13 +242,13 @@ export class LoginFlow {
     if (!/^[A-Za-z0-9_-]{24}$/.test(nonce) || !/^[a-z0-9]{1,12}$/.test(issued)) return undefined;
     if (!/^[A-Za-z0-9_-]*$/.test(path)) return undefined;
     const expected = encoder.encode(this.#sign(nonce, issued, path));
-    if (!sameBytes(expected, encoder.encode(mac))) return undefined;
+    if (!timingSafeEqual(expected, encoder.encode(mac))) return undefined;
     // The cookie's own Max-Age is the browser's promise, not ours: the MAC
     // covers the time of issue, so a copied cookie is refused once it is old.
     const age = this.#now() / 1000 - parseInt(issued, 36);
     if (!(age >= -60 && age <= LOGIN_TTL_SECONDS)) return undefined;
     if (!this.#consume(nonce)) return undefined;
-    const bytes = unb64url(path);
+    const bytes = decodeBase64url(path);
     if (bytes === undefined) return undefined;
     let decoded: string;
     try {

@@ -24,6 +24,7 @@ import {
   AuthLiteInputError,
   AuthLiteUnavailableError,
 } from "../errors.ts";
+import { bearerOf } from "../_bearer.ts";
 import type { AuthLiteClient, CurrentUser, TokenCheck } from "../client/mod.ts";
 import { SessionCookieCodec, type SessionCookieOptions } from "./_session_cookies.ts";
 import { type Session, sessionOf } from "./session.ts";
@@ -83,12 +84,6 @@ const MEMO_ENTRIES = 1000;
 const DEFAULT_STALE_SECONDS = 300;
 /** Retry-After of an outage the client did not time itself. */
 const OUTAGE_RETRY_SECONDS = 5;
-
-/** The credential of an `Authorization: Bearer <credential>` header. */
-function bearerOf(header: string | null | undefined): string | undefined {
-  if (header === undefined || header === null) return undefined;
-  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
-}
 
 /** Users read from upstream, by access token (in process, where the token already is). */
 class Memo {

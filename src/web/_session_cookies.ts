@@ -10,7 +10,8 @@
  */
 import { HmacSha256 } from "../_hmac.ts";
 import type { CurrentUser } from "../client/mod.ts";
-import { b64url, sameBytes, unb64url } from "./_bytes.ts";
+import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
+import { timingSafeEqual } from "../_compare.ts";
 import { clearCookie, type CookieAttributes, serializeCookie } from "./_cookie.ts";
 import { type Session, sessionOf } from "./session.ts";
 
@@ -207,10 +208,10 @@ export class SessionCookieCodec {
     const mac = this.#mac as HmacSha256;
     const [payload, signature, extra] = raw.split(".");
     if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
-    const sig = unb64url(signature);
-    const body = unb64url(payload);
+    const sig = decodeBase64url(signature);
+    const body = decodeBase64url(payload);
     if (sig === undefined || body === undefined) return undefined;
-    if (!sameBytes(mac.sign(signed(payload, access)), sig)) return undefined;
+    if (!timingSafeEqual(mac.sign(signed(payload, access)), sig)) return undefined;
     try {
       return readProfile(JSON.parse(decoder.decode(body)));
     } catch {
@@ -226,8 +227,8 @@ export class SessionCookieCodec {
   #sign(profile: Session, readAt: number, access: string): string {
     const { uid, email, name, img, roles } = profile;
     const json = JSON.stringify({ uid, email, name, img, roles, t: readAt });
-    const payload = b64url(encoder.encode(json));
+    const payload = encodeBase64url(encoder.encode(json));
     const mac = this.#mac as HmacSha256;
-    return `${payload}.${b64url(mac.sign(signed(payload, access)))}`;
+    return `${payload}.${encodeBase64url(mac.sign(signed(payload, access)))}`;
   }
 }
