@@ -20,6 +20,7 @@ import { MemoryStore } from "./memory_store.ts";
 import { GuardedStore } from "./_store_call.ts";
 import { HmacSha256 } from "../_hmac.ts";
 import { encodeBase64url } from "../_base64url.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteObserver } from "../_events.ts";
 
@@ -83,7 +84,7 @@ export class RoleMarks {
   #prefix: string;
   #generation: Seen<string> | undefined;
   #generationRead: Promise<string> | undefined;
-  #users = new Map<string, Seen<number>>();
+  #users = new BoundedMap<string, Seen<number>>(MAX_USERS);
 
   /**
    * @param options the store, the secret and the bounds
@@ -184,12 +185,7 @@ export class RoleMarks {
   }
 
   #remember(uid: string, seen: Seen<number>): void {
-    this.#users.delete(uid);
     this.#users.set(uid, seen);
-    if (this.#users.size > MAX_USERS) {
-      const oldest = this.#users.keys().next().value;
-      if (oldest !== undefined) this.#users.delete(oldest);
-    }
   }
 
   #key(name: string): string {

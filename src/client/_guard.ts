@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { BoundedMap } from "../_bounded_map.ts";
 import { HmacSha256 } from "../_hmac.ts";
 import { AuthLiteTokenSetError } from "../errors.ts";
 import type { TokenCheck } from "../_types.ts";
@@ -36,41 +37,14 @@ interface Flight {
   interest: Interest;
 }
 
-/** A bounded memory of rejections (key → until, ms). */
-class Rejections {
-  #map = new Map<string, number>();
-  #max: number;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  has(key: string, now: number): boolean {
-    const until = this.#map.get(key);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.#map.delete(key);
-    return false;
-  }
-
-  add(key: string, until: number): void {
-    this.#map.delete(key);
-    this.#map.set(key, until);
-    while (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next().value;
-      if (oldest === undefined) break;
-      this.#map.delete(oldest);
-    }
-  }
-}
-
 /** Remembers rejected tokens and pairs, shares concurrent checks of one pair. */
 export class TokenSetGuard {
   #mac = new HmacSha256(crypto.getRandomValues(new Uint8Array(32)));
   #now: () => number;
   #ttl: number;
-  #pairs: Rejections;
-  #tokens: Rejections;
+  /** Rejections, bounded, each until it is forgotten (ms). */
+  #pairs: BoundedMap<string, true>;
+  #tokens: BoundedMap<string, true>;
   #pending = new Map<string, Flight>();
 
   /** @param options the clock and the bounds */
@@ -78,8 +52,8 @@ export class TokenSetGuard {
     this.#now = options.now;
     this.#ttl = options.rejectionTtlMs ?? 30_000;
     const max = options.maxRejections ?? 10_000;
-    this.#pairs = new Rejections(max);
-    this.#tokens = new Rejections(max);
+    this.#pairs = new BoundedMap(max, { now: options.now });
+    this.#tokens = new BoundedMap(max, { now: options.now });
   }
 
   /**
@@ -89,7 +63,7 @@ export class TokenSetGuard {
    * @returns `true` when a rejection is remembered
    */
   invalid(access: string): boolean {
-    return this.#tokens.has(this.#tokenKey(access), this.#now());
+    return this.#tokens.has(this.#tokenKey(access));
   }
 
   /**
@@ -98,7 +72,7 @@ export class TokenSetGuard {
    * @param access the access token
    */
   rememberInvalid(access: string): void {
-    this.#tokens.add(this.#tokenKey(access), this.#now() + this.#ttl);
+    this.#tokens.set(this.#tokenKey(access), true, this.#now() + this.#ttl);
   }
 
   /**
@@ -121,7 +95,7 @@ export class TokenSetGuard {
   ): Promise<TokenCheck> {
     if (signal?.aborted === true) return Promise.reject(goneError());
     const key = hex(this.#mac.sign(`${access.length}:${access}\n${refresh ?? ""}`));
-    if (this.#pairs.has(key, this.#now())) {
+    if (this.#pairs.has(key)) {
       return Promise.reject(
         new AuthLiteTokenSetError("Token set rejected moments ago: log in again"),
       );
@@ -134,7 +108,7 @@ export class TokenSetGuard {
           return await run(interest);
         } catch (err) {
           if (err instanceof AuthLiteTokenSetError) {
-            this.#pairs.add(key, this.#now() + this.#ttl);
+            this.#pairs.set(key, true, this.#now() + this.#ttl);
           }
           throw err;
         } finally {
