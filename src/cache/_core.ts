@@ -11,7 +11,7 @@ import { EntryStore, type RefreshedEntry } from "./_entries.ts";
 import { BoundedMap } from "../_bounded_map.ts";
 import { MemoryLayer } from "./_memory_layer.ts";
 import { Revocations } from "./_revocation.ts";
-import { SingleFlight } from "./_single_flight.ts";
+import { SingleFlight } from "../_single_flight.ts";
 import { deriveKeys } from "./_crypto.ts";
 
 /** The counters the cache keeps itself (the store's failures are counted by the store call). */

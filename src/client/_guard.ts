@@ -12,6 +12,7 @@
  */
 import { BoundedMap } from "../_bounded_map.ts";
 import { HmacSha256 } from "../_hmac.ts";
+import { SingleFlight } from "../_single_flight.ts";
 import { AuthLiteTokenSetError } from "../errors.ts";
 import type { TokenCheck } from "../_types.ts";
 import { goneError, Interest } from "./_slots.ts";
@@ -32,11 +33,6 @@ function hex(bytes: Uint8Array): string {
   return s;
 }
 
-interface Flight {
-  promise: Promise<TokenCheck>;
-  interest: Interest;
-}
-
 /** Remembers rejected tokens and pairs, shares concurrent checks of one pair. */
 export class TokenSetGuard {
   #mac = new HmacSha256(crypto.getRandomValues(new Uint8Array(32)));
@@ -45,7 +41,9 @@ export class TokenSetGuard {
   /** Rejections, bounded, each until it is forgotten (ms). */
   #pairs: BoundedMap<string, true>;
   #tokens: BoundedMap<string, true>;
-  #pending = new Map<string, Flight>();
+  #flights = new SingleFlight();
+  /** The callers of each check in flight. */
+  #interests = new WeakMap<Promise<unknown>, Interest>();
 
   /** @param options the clock and the bounds */
   constructor(options: TokenSetGuardOptions) {
@@ -100,27 +98,26 @@ export class TokenSetGuard {
         new AuthLiteTokenSetError("Token set rejected moments ago: log in again"),
       );
     }
-    let flight = this.#pending.get(key);
-    if (flight === undefined) {
-      const interest = new Interest();
-      const promise = (async () => {
+    let promise = this.#flights.get(key) as Promise<TokenCheck> | undefined;
+    let interest = promise === undefined ? undefined : this.#interests.get(promise);
+    if (promise === undefined || interest === undefined) {
+      const fresh = new Interest();
+      promise = this.#flights.run(key, async () => {
         try {
-          return await run(interest);
+          return await run(fresh);
         } catch (err) {
           if (err instanceof AuthLiteTokenSetError) {
             this.#pairs.set(key, true, this.#now() + this.#ttl);
           }
           throw err;
-        } finally {
-          this.#pending.delete(key);
         }
-      })();
-      flight = { promise, interest };
-      this.#pending.set(key, flight);
+      });
+      this.#interests.set(promise, fresh);
+      interest = fresh;
     }
-    const { interest } = flight;
-    interest.join(signal);
-    return flight.promise.finally(() => interest.leave(signal));
+    const joined = interest;
+    joined.join(signal);
+    return promise.finally(() => joined.leave(signal));
   }
 
   #tokenKey(access: string): string {
