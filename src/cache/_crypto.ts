@@ -10,6 +10,7 @@ const decoder = new TextDecoder();
 
 import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
 import { HmacSha256 } from "../_hmac.ts";
+import { hkdf } from "../_kdf.ts";
 
 /** The keys derived from the organisation's secret. */
 export interface CacheKeys {
@@ -19,29 +20,18 @@ export interface CacheKeys {
   aead: CryptoKey;
 }
 
-const SALT = encoder.encode("authlite token-set cache v1");
+const SALT = "authlite token-set cache v1";
 
 /** Derive the HMAC key and the AES-GCM key from `secret` with HKDF-SHA-256. */
 export async function deriveKeys(secret: string): Promise<CacheKeys> {
-  const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, [
-    "deriveKey",
-    "deriveBits",
-  ]);
-  const hkdf = (info: string) => ({
-    name: "HKDF",
-    hash: "SHA-256",
-    salt: SALT,
-    info: encoder.encode(info),
-  });
-  // The HMAC key's bytes are what deriveKey would give an HMAC key of 256 bits.
-  const [macKey, aead] = await Promise.all([
-    crypto.subtle.deriveBits(hkdf("key names"), ikm, 256),
-    crypto.subtle.deriveKey(hkdf("values"), ikm, { name: "AES-GCM", length: 256 }, false, [
-      "encrypt",
-      "decrypt",
-    ]),
-  ]);
-  const mac = new HmacSha256(new Uint8Array(macKey));
+  const mac = new HmacSha256(hkdf(secret, "key names", SALT));
+  const aead = await crypto.subtle.importKey(
+    "raw",
+    hkdf(secret, "values", SALT),
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
   return { mac, aead };
 }
 

@@ -18,7 +18,8 @@
 import type { KVStore } from "./store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { GuardedStore } from "./_store_call.ts";
-import { HmacSha256 } from "../_hmac.ts";
+import type { HmacSha256 } from "../_hmac.ts";
+import { labelledKey } from "../_kdf.ts";
 import { encodeBase64url } from "../_base64url.ts";
 import { BoundedMap } from "../_bounded_map.ts";
 import { AuthLiteInputError } from "../errors.ts";
@@ -49,7 +50,6 @@ interface Seen<T> {
   at: number;
 }
 
-const encoder = new TextEncoder();
 const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_USERS = 10_000;
 
@@ -98,7 +98,7 @@ export class RoleMarks {
       now: this.#now,
       observe: options.observe,
     });
-    this.#mac = new HmacSha256(encoder.encode(`authlite-role-marks-v1:${options.secretKey}`));
+    this.#mac = labelledKey(options.secretKey, "authlite-role-marks-v1");
     this.#syncMs = options.syncMs ?? 1000;
     this.#markTtl = options.markTtlSeconds ?? 120;
     this.#prefix = options.keyPrefix ?? "authlite:rm:v1:";

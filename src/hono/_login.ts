@@ -10,7 +10,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
-import { HmacSha256 } from "../_hmac.ts";
+import type { HmacSha256 } from "../_hmac.ts";
+import { labelledKey } from "../_kdf.ts";
 import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
 import { timingSafeEqual } from "../_compare.ts";
 
@@ -195,7 +196,7 @@ export class LoginFlow {
    * @param options the key, the cookie name's prefix and attributes
    */
   constructor(options: LoginFlowOptions) {
-    this.#mac = new HmacSha256(encoder.encode(`authlite-gateway-login-v1:${options.secret}`));
+    this.#mac = labelledKey(options.secret, "authlite-gateway-login-v1");
     this.#name = `${options.prefix ?? "authlite_"}login`;
     this.#attributes = options.attributes;
     this.#now = options.now ?? Date.now;

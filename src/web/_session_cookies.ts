@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { HmacSha256 } from "../_hmac.ts";
+import type { HmacSha256 } from "../_hmac.ts";
+import { labelledKey } from "../_kdf.ts";
 import type { CurrentUser } from "../client/mod.ts";
 import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
 import { timingSafeEqual } from "../_compare.ts";
@@ -104,7 +105,7 @@ export class SessionCookieCodec {
   constructor(secret: string | undefined, options: SessionCookieOptions = {}) {
     this.#mac = secret === undefined
       ? undefined
-      : new HmacSha256(encoder.encode(`authlite-gateway-profile-v1:${secret}`));
+      : labelledKey(secret, "authlite-gateway-profile-v1");
     this.#prefix = options.prefix ?? "authlite_";
     if (!/^[A-Za-z0-9_-]*$/.test(this.#prefix)) throw new TypeError("Invalid cookie prefix");
     this.#attributes = sessionCookieAttributes(options);
