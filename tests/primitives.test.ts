@@ -74,7 +74,7 @@ test("BoundedMap forgets the oldest first, by set order or (touch) by use, and b
   assert.equal(lru.get("d"), undefined);
   lru.set("e", 5, 5);
   assert.equal(lru.size, 1, "an entry already expired is not kept (and deletes the key)");
-  const heavy = new BoundedMap<string, string>(10, { maxWeight: 10, weigh: (k, v) => v.length });
+  const heavy = new BoundedMap<string, string>(10, { maxWeight: 10, weigh: (_k, v) => v.length });
   heavy.set("a", "xxxx");
   heavy.set("b", "xxxx");
   heavy.set("c", "xxxx");
