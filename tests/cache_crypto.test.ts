@@ -182,13 +182,13 @@ test("HmacSha256.sign() equals Web Crypto's HMAC-SHA-256 for keys and messages a
   assert.deepEqual(utf8.sign("héllo ✓"), utf8.sign(new TextEncoder().encode("héllo ✓")));
 });
 
-test("b64url() encodes like btoa with the URL alphabet and no padding, and fromB64url() reverses it", async () => {
-  const { b64url: encode, fromB64url } = await import("../src/cache/_crypto.ts");
+test("encodeBase64url() encodes like btoa with the URL alphabet and no padding, and decodeBase64url() reverses it", async () => {
+  const { encodeBase64url: encode, decodeBase64url } = await import("../src/_base64url.ts");
   for (let length = 0; length < 70; length++) {
     const bytes = crypto.getRandomValues(new Uint8Array(length));
     const expected = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
       .replace(/=+$/, "");
     assert.equal(encode(bytes), expected);
-    assert.deepEqual(fromB64url(expected), bytes);
+    assert.deepEqual(decodeBase64url(expected), bytes);
   }
 });

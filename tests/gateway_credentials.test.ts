@@ -2,7 +2,9 @@
 // must answer exactly what the grammar `Bearer[ \t]+(\S+)[ \t]*` (any case) does.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bearerOf, CredentialSet, timingSafeEqualText } from "../src/gateway/_credentials.ts";
+import { bearerOf } from "../src/_bearer.ts";
+import { timingSafeEqualText } from "../src/_compare.ts";
+import { CredentialSet } from "../src/gateway/_credentials.ts";
 
 const grammar = (h: string | undefined) =>
   h === undefined ? undefined : /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(h)?.[1];

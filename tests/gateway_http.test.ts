@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AuthLiteClient, AuthLiteError } from "../mod.ts";
 import { createGateway } from "../src/gateway/mod.ts";
-import { bearerOf, CredentialSet, timingSafeEqual } from "../src/gateway/_credentials.ts";
+import { bearerOf } from "../src/_bearer.ts";
+import { timingSafeEqual } from "../src/_compare.ts";
+import { CredentialSet } from "../src/gateway/_credentials.ts";
 import { SERVICE_KEY, SESSION_SECRET, startGateway } from "./_gateway_fixture.ts";
 
 const ORIGIN = "http://gw.test";

@@ -2,7 +2,9 @@
 // (runtime → ui → rpc → gateway → hono → web → client → cache → errors), the
 // emulator stands apart, inner files never import the package entry, a folder is
 // entered through its mod.ts (or, by the layer right above only, its unpublished
-// _internal.ts), and the frontend caller (rpc) holds no server code.
+// _internal.ts), and the frontend caller (rpc) holds no server code. And the
+// shape of src/: each primitive defined once at the bottom, no `instanceof
+// MemoryStore` outside the memory store, no file over 500 lines, none generated.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -196,5 +198,174 @@ test("the typed caller (src/rpc/) imports only types of ours, and no package but
     }
   }
   assert.ok(checked >= 3, `only ${checked} imports read in src/rpc/`);
+  assert.deepEqual(bad, []);
+});
+
+/** The code of a file without its comments (examples in JSDoc are not definitions). */
+function codeOf(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").replace(
+    /([^:"'`])\/\/.*$/gm,
+    "$1",
+  );
+}
+
+/**
+ * Each primitive of the bottom layer, its home, and the shapes that give away
+ * another definition of it (a function named like it, or its code).
+ */
+export const PRIMITIVES: readonly {
+  name: string;
+  home: string;
+  shapes: readonly RegExp[];
+  /** Files allowed a shape, and why. */
+  allowed?: Readonly<Record<string, string>>;
+}[] = [
+  {
+    name: "base64url",
+    home: "src/_base64url.ts",
+    shapes: [
+      /\bbtoa\s*\(/,
+      /\batob\s*\(/,
+      /ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/,
+      /\bfunction\s+(?:encode|decode|from|to|un)?b(?:ase)?64(?:url)?\s*[(<]/i,
+      /replace\(\s*\/\\\+\/g\s*,\s*["']-["']\s*\)/,
+    ],
+  },
+  {
+    name: "constant-time compare",
+    home: "src/_compare.ts",
+    shapes: [
+      /\bfunction\s+(?:timingSafe\w*|safeEqual|sameBytes|constantTime\w*)\s*[(<]/,
+      /\w+\s*\|=[^;\n]*\^/,
+    ],
+  },
+  {
+    name: "Bearer parser",
+    home: "src/_bearer.ts",
+    shapes: [/\bfunction\s+bearerOf\b/, /Bearer\[/, /!==\s*["']bearer["']/],
+  },
+  {
+    name: "bounded map evicting the oldest",
+    home: "src/_bounded_map.ts",
+    shapes: [/\.keys\(\)\.next\(\)/, /\.entries\(\)\.next\(\)/, /\bclass\s+(?:Lru|BoundedMap)\b/],
+    allowed: {
+      "src/gateway/_rate_limit.ts":
+        "two maps (open, blocked) under one joint bound, a policy of its own: a flood of new keys never unblocks a blocked one",
+    },
+  },
+  {
+    name: "single-flight",
+    home: "src/_single_flight.ts",
+    shapes: [/\bnew Map<[^>]*,\s*Promise</, /\bclass\s+SingleFlight\b/],
+  },
+  {
+    name: "circuit breaker",
+    home: "src/_breaker.ts",
+    shapes: [/\bclass\s+\w*Breaker\b/],
+  },
+  {
+    name: "key derivation",
+    home: "src/_kdf.ts",
+    shapes: [
+      /["']HKDF["']/,
+      /name:\s*["']HMAC["']/,
+      // A MAC keyed with text: a label convention of its own.
+      /new HmacSha256\(\s*(?:encoder|new TextEncoder\(\))\.encode\(/,
+    ],
+    allowed: {
+      "src/_hmac.ts": "HmacSha256 itself (a key longer than a block is hashed, as HMAC says)",
+    },
+  },
+  {
+    name: "SHA-256",
+    home: "src/_hmac.ts",
+    shapes: [/0x428a2f98/i],
+  },
+];
+
+/**
+ * The definitions of primitives found outside their homes, in `files` (path
+ * → source). The emulator keeps its own on purpose (it is the other side of
+ * the wire: see src/emulator/jwt.ts), so it is not read.
+ */
+export function primitiveCopies(files: ReadonlyMap<string, string>): string[] {
+  const found: string[] = [];
+  for (const [path, source] of files) {
+    if (path.startsWith("src/emulator/")) continue;
+    const code = codeOf(source);
+    for (const p of PRIMITIVES) {
+      if (path === p.home || p.allowed?.[path] !== undefined) continue;
+      for (const shape of p.shapes) {
+        if (shape.test(code)) found.push(`${path}: ${p.name} (${shape})`);
+      }
+    }
+  }
+  return found;
+}
+
+function sources(): Map<string, string> {
+  return new Map(walk(join(root, "src")).map((f) => [rel(f), readFileSync(f, "utf8")]));
+}
+
+test("each primitive is defined once, at the bottom (src/_*.ts), and used from there", () => {
+  const files = sources();
+  for (const p of PRIMITIVES) {
+    const home = files.get(p.home);
+    assert.ok(home !== undefined, `${p.home} is missing`);
+    assert.ok(
+      p.shapes.some((s) => s.test(codeOf(home))),
+      `${p.home} shows none of the shapes of ${p.name}: is the check still reading it?`,
+    );
+  }
+  assert.deepEqual(primitiveCopies(files), []);
+});
+
+test("primitiveCopies() finds a second definition of each primitive", () => {
+  const copies: Record<string, string> = {
+    "base64url": "export function b64url(bytes: Uint8Array): string {\n  return btoa(s);\n}",
+    "constant-time compare":
+      "function same(a: Uint8Array, b: Uint8Array) {\n  let d = 0;\n  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;\n  return d === 0;\n}",
+    "Bearer parser": "const token = /^Bearer[ \\t]+(\\S+)$/i.exec(header)?.[1];",
+    "bounded map evicting the oldest":
+      "if (map.size > max) map.delete(map.keys().next().value as string);",
+    "single-flight": "const pending = new Map<string, Promise<boolean>>();",
+    "circuit breaker": "class StoreBreaker {\n  #failures = 0;\n}",
+    "key derivation": "const mac = new HmacSha256(encoder.encode(`label:${secret}`));",
+    "SHA-256": "const K = [0x428a2f98, 0x71374491];",
+  };
+  assert.deepEqual(Object.keys(copies).sort(), PRIMITIVES.map((p) => p.name).sort());
+  for (const [name, copy] of Object.entries(copies)) {
+    const found = primitiveCopies(new Map([["src/client/elsewhere.ts", copy]]));
+    assert.ok(found.some((f) => f.includes(`: ${name} (`)), `a copy of ${name} went unseen`);
+    // In a comment it is no definition; in the emulator it is allowed.
+    assert.deepEqual(primitiveCopies(new Map([["src/client/x.ts", `/*\n${copy}\n*/`]])), []);
+    assert.deepEqual(primitiveCopies(new Map([["src/emulator/jwt.ts", copy]])), []);
+  }
+});
+
+test("no instanceof MemoryStore outside the memory store (stores declare what they are)", () => {
+  const bad = [...sources()].filter(([path, source]) =>
+    path !== "src/cache/memory_store.ts" && /instanceof\s+MemoryStore\b/.test(codeOf(source))
+  ).map(([path]) => path);
+  assert.deepEqual(bad, []);
+});
+
+test("no file in src/ is over 500 lines", () => {
+  const bad = [...sources()]
+    .map(([path, source]) => ({
+      path,
+      lines: source.split("\n").length - (source.endsWith("\n") ? 1 : 0),
+    }))
+    .filter((f) => f.lines > 500)
+    .map((f) => `${f.path}: ${f.lines} lines`);
+  assert.deepEqual(bad, []);
+});
+
+test("no file in src/ is generated", () => {
+  const bad = [...sources()].filter(([, source]) =>
+    /\b(?:@generated|auto-?generated|generated (?:by|from|file)|do not edit)\b/i.test(
+      source.slice(0, 2000),
+    )
+  ).map(([path]) => path);
   assert.deepEqual(bad, []);
 });

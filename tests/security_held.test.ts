@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { AuthLiteTokenSetError } from "../mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { TokenSetGuard } from "../src/client/_guard.ts";
-import { timingSafeEqual } from "../src/gateway/_credentials.ts";
+import { timingSafeEqual } from "../src/_compare.ts";
 import { ADMIN_KEY, CookieJar, SERVICE_KEY, startGateway } from "./_gateway_fixture.ts";
 import {
   fakeClient,

@@ -8,10 +8,10 @@
 import type { CacheConfig, TokenSetCacheStats } from "./_options.ts";
 import { GuardedStore } from "./_store_call.ts";
 import { EntryStore, type RefreshedEntry } from "./_entries.ts";
-import { Lru } from "./_lru.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 import { MemoryLayer } from "./_memory_layer.ts";
 import { Revocations } from "./_revocation.ts";
-import { SingleFlight } from "./_single_flight.ts";
+import { SingleFlight } from "../_single_flight.ts";
 import { deriveKeys } from "./_crypto.ts";
 
 /** The counters the cache keeps itself (the store's failures are counted by the store call). */
@@ -34,7 +34,7 @@ export interface Core {
    * the refreshed pair, or nothing. The refresh that follows a failed
    * validation takes it from here instead of reading the key a second time.
    */
-  missed: Lru<RefreshedEntry | null>;
+  missed: BoundedMap<string, RefreshedEntry | null>;
   /** The entries, once the keys are derived (lazily, on first use). */
   entries(): Promise<EntryStore>;
 }
@@ -67,7 +67,7 @@ export function createCore(config: CacheConfig): Core {
     revocations: new Revocations(config.now),
     flights: new SingleFlight(),
     stats,
-    missed: new Lru(10_000, config.now),
+    missed: new BoundedMap(10_000, { now: config.now, touch: true }),
     entries(): Promise<EntryStore> {
       if (entries === null) {
         const made = deriveKeys(config.secretKey).then((keys) =>

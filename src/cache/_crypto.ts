@@ -8,7 +8,9 @@
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
 import { HmacSha256 } from "../_hmac.ts";
+import { hkdf } from "../_kdf.ts";
 
 /** The keys derived from the organisation's secret. */
 export interface CacheKeys {
@@ -18,70 +20,24 @@ export interface CacheKeys {
   aead: CryptoKey;
 }
 
-const SALT = encoder.encode("authlite token-set cache v1");
+const SALT = "authlite token-set cache v1";
 
 /** Derive the HMAC key and the AES-GCM key from `secret` with HKDF-SHA-256. */
 export async function deriveKeys(secret: string): Promise<CacheKeys> {
-  const ikm = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, [
-    "deriveKey",
-    "deriveBits",
-  ]);
-  const hkdf = (info: string) => ({
-    name: "HKDF",
-    hash: "SHA-256",
-    salt: SALT,
-    info: encoder.encode(info),
-  });
-  // The HMAC key's bytes are what deriveKey would give an HMAC key of 256 bits.
-  const [macKey, aead] = await Promise.all([
-    crypto.subtle.deriveBits(hkdf("key names"), ikm, 256),
-    crypto.subtle.deriveKey(hkdf("values"), ikm, { name: "AES-GCM", length: 256 }, false, [
-      "encrypt",
-      "decrypt",
-    ]),
-  ]);
-  const mac = new HmacSha256(new Uint8Array(macKey));
+  const mac = new HmacSha256(hkdf(secret, "key names", SALT));
+  const aead = await crypto.subtle.importKey(
+    "raw",
+    hkdf(secret, "values", SALT),
+    { name: "AES-GCM", length: 256 },
+    false,
+    ["encrypt", "decrypt"],
+  );
   return { mac, aead };
-}
-
-const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/** base64url without padding (a table, not btoa: this is on every cache lookup). */
-export function b64url(bytes: Uint8Array): string {
-  let out = "";
-  let i = 0;
-  for (; i + 2 < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    out += B64URL[n >>> 18]! + B64URL[(n >>> 12) & 63]! + B64URL[(n >>> 6) & 63]! + B64URL[n & 63]!;
-  }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = bytes[i]! << 16;
-    out += B64URL[n >>> 18]! + B64URL[(n >>> 12) & 63]!;
-  } else if (rest === 2) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-    out += B64URL[n >>> 18]! + B64URL[(n >>> 12) & 63]! + B64URL[(n >>> 6) & 63]!;
-  }
-  return out;
-}
-
-/** Decode base64url (padding optional); `null` when it is not base64url. */
-export function fromB64url(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-  const b64 = text.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((text.length + 3) % 4);
-  try {
-    const bin = atob(b64);
-    const out = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  } catch {
-    return null;
-  }
 }
 
 /** The keyed hash of `text` (base64url of HMAC-SHA-256). */
 export function mac(key: HmacSha256, text: string): string {
-  return b64url(key.sign(text));
+  return encodeBase64url(key.sign(text));
 }
 
 const VERSION = "v1";
@@ -98,7 +54,7 @@ export async function seal(key: CryptoKey, plaintext: string, aad: string): Prom
     key,
     encoder.encode(plaintext),
   );
-  return `${VERSION}.${b64url(iv)}.${b64url(new Uint8Array(ct))}`;
+  return `${VERSION}.${encodeBase64url(iv)}.${encodeBase64url(new Uint8Array(ct))}`;
 }
 
 /**
@@ -109,9 +65,9 @@ export async function seal(key: CryptoKey, plaintext: string, aad: string): Prom
 export async function open(key: CryptoKey, sealed: string, aad: string): Promise<string | null> {
   const parts = sealed.split(".");
   if (parts.length !== 3 || parts[0] !== VERSION) return null;
-  const iv = fromB64url(parts[1] ?? "");
-  const ct = fromB64url(parts[2] ?? "");
-  if (iv === null || ct === null || iv.length !== 12 || ct.length < 16) return null;
+  const iv = decodeBase64url(parts[1] ?? "");
+  const ct = decodeBase64url(parts[2] ?? "");
+  if (iv === undefined || ct === undefined || iv.length !== 12 || ct.length < 16) return null;
   try {
     const pt = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv, additionalData: encoder.encode(aad) },
@@ -142,8 +98,8 @@ export function jwtClaims(token: string): { exp: number | null; sub: string | nu
   const first = token.indexOf(".");
   const second = first < 0 ? -1 : token.indexOf(".", first + 1);
   if (second < 0 || token.indexOf(".", second + 1) >= 0) return none;
-  const payload = fromB64url(token.slice(first + 1, second));
-  if (payload === null) return none;
+  const payload = decodeBase64url(token.slice(first + 1, second));
+  if (payload === undefined) return none;
   try {
     const claims: unknown = JSON.parse(decoder.decode(payload));
     if (typeof claims !== "object" || claims === null) return none;

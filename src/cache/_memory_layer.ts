@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { BoundedMap } from "../_bounded_map.ts";
 
 /** An access token known valid. */
 interface LayerEntry {
@@ -14,7 +15,6 @@ interface LayerEntry {
   fresh: number;
   /** The user's key, for a sign-out of every session. */
   user: string | null;
-  bytes: number;
 }
 
 /** The bounds of the layer. */
@@ -26,13 +26,17 @@ export interface MemoryLayerBounds {
 
 /** Valid access tokens in process; insertion order is eviction order. */
 export class MemoryLayer {
-  #map = new Map<string, LayerEntry>();
-  #bytes = 0;
-  #bounds: MemoryLayerBounds;
+  #map: BoundedMap<string, LayerEntry>;
+  #recheckMs: number;
   #now: () => number;
 
   constructor(bounds: MemoryLayerBounds, now: () => number) {
-    this.#bounds = bounds;
+    // An entry past its recheck stays (unserved) until evicted or replaced.
+    this.#map = new BoundedMap(bounds.maxEntries, {
+      maxWeight: bounds.maxBytes,
+      weigh: (token) => token.length + 96,
+    });
+    this.#recheckMs = bounds.recheckMs;
     this.#now = now;
   }
 
@@ -44,31 +48,19 @@ export class MemoryLayer {
 
   /** Keep `token` as valid until `expiresAt` (ms), rechecked within the bound. */
   set(token: string, expiresAt: number, user: string | null): void {
-    this.delete(token);
-    const bytes = token.length + 96;
-    const fresh = Math.min(expiresAt, this.#now() + this.#bounds.recheckMs);
-    this.#map.set(token, { fresh, user, bytes });
-    this.#bytes += bytes;
-    while (this.#map.size > this.#bounds.maxEntries || this.#bytes > this.#bounds.maxBytes) {
-      const oldest = this.#map.keys().next();
-      if (oldest.done) break;
-      this.delete(oldest.value);
-    }
+    const fresh = Math.min(expiresAt, this.#now() + this.#recheckMs);
+    this.#map.set(token, { fresh, user });
   }
 
   /** Forget `token`; `true` when it was there. */
   delete(token: string): boolean {
-    const entry = this.#map.get(token);
-    if (entry === undefined) return false;
-    this.#map.delete(token);
-    this.#bytes -= entry.bytes;
-    return true;
+    return this.#map.delete(token);
   }
 
   /** Forget every token of a user. */
   deleteUser(user: string): void {
-    for (const [token, entry] of this.#map) {
-      if (entry.user === user) this.delete(token);
+    for (const [token, entry] of this.#map.entries()) {
+      if (entry.user === user) this.#map.delete(token);
     }
   }
 }

@@ -21,7 +21,7 @@
 import type { Core } from "./_core.ts";
 import { type TombstoneEntry, userKeyOf, type WatermarkEntry } from "./_entries.ts";
 import { jwtClaims } from "./_crypto.ts";
-import { Lru } from "./_lru.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 import type { ForgetOptions } from "./types.ts";
 import { emit } from "../_events.ts";
 
@@ -33,16 +33,16 @@ const MAX_REMEMBERED = 10_000;
 /** What this process revoked: tombstones, provisional tombstones and watermarks. */
 export class Revocations {
   /** Tokens revoked by this process: never cached again here, store entries refused. */
-  #tombstones: Lru<true>;
+  #tombstones: BoundedMap<string, true>;
   /** Tombstones of every forget(), known valid or not: they only guard writes racing it. */
-  #provisional: Lru<true>;
+  #provisional: BoundedMap<string, true>;
   /** Watermarks this process set (user key → revoked-before, ms), in case the store lost them. */
-  #watermarks: Lru<number>;
+  #watermarks: BoundedMap<string, number>;
 
   constructor(now: () => number) {
-    this.#tombstones = new Lru(MAX_REMEMBERED, now);
-    this.#provisional = new Lru(MAX_REMEMBERED, now);
-    this.#watermarks = new Lru(MAX_REMEMBERED, now);
+    this.#tombstones = new BoundedMap(MAX_REMEMBERED, { now, touch: true });
+    this.#provisional = new BoundedMap(MAX_REMEMBERED, { now, touch: true });
+    this.#watermarks = new BoundedMap(MAX_REMEMBERED, { now, touch: true });
   }
 
   /** Whether a forget() of this token is remembered (kept or provisional). */

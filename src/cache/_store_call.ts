@@ -7,7 +7,7 @@
  * @module
  */
 import type { KVStore } from "./store.ts";
-import { Breaker, type BreakerOptions } from "./_breaker.ts";
+import { Breaker } from "../_breaker.ts";
 import { type AuthLiteObserver, emit } from "../_events.ts";
 
 /** A store operation, as events and reports name it. */
@@ -38,7 +38,15 @@ export interface GuardedStoreOptions {
   /** Told of every failure; what it throws is ignored. */
   onFailure?: ((report: StoreFailureReport) => void) | undefined;
   /** The circuit breaker of a remote store (default: 5 failures in a row, 1 s open); `false`: none. */
-  breaker?: BreakerOptions | false | undefined;
+  breaker?: StoreBreakerOptions | false | undefined;
+}
+
+/** The store's circuit breaker (see `../_breaker.ts`). */
+export interface StoreBreakerOptions {
+  /** Failures in a row that open the circuit (default 5). */
+  failures?: number;
+  /** How long the circuit stays open before one probe call, ms (default 1000). */
+  halfOpenAfterMs?: number;
 }
 
 const TIMEOUT: unique symbol = Symbol("timeout");
@@ -86,11 +94,12 @@ export class GuardedStore {
     this.#onFailure = options.onFailure;
     const observe = options.observe;
     // On the real clock: the store recovers in real time, whatever clock the cache is given.
-    this.#breaker = this.local || options.breaker === false ? null : new Breaker(
-      options.breaker ?? {},
-      () => performance.now(),
-      (state) => emit(observe, { type: "breaker", name: "store", state }),
-    );
+    this.#breaker = this.local || options.breaker === false ? null : new Breaker({
+      failures: options.breaker?.failures ?? 5,
+      openMs: options.breaker?.halfOpenAfterMs ?? 1000,
+      now: () => performance.now(),
+      onChange: (state) => emit(observe, { type: "breaker", name: "store", state }),
+    });
   }
 
   /** How long until the store is worth another try, ms (0 when the breaker is closed). */

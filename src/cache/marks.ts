@@ -18,8 +18,10 @@
 import type { KVStore } from "./store.ts";
 import { MemoryStore } from "./memory_store.ts";
 import { GuardedStore } from "./_store_call.ts";
-import { HmacSha256 } from "../_hmac.ts";
-import { b64url } from "./_crypto.ts";
+import type { HmacSha256 } from "../_hmac.ts";
+import { labelledKey } from "../_kdf.ts";
+import { encodeBase64url } from "../_base64url.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteObserver } from "../_events.ts";
 
@@ -48,12 +50,11 @@ interface Seen<T> {
   at: number;
 }
 
-const encoder = new TextEncoder();
 const GENERATION_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_USERS = 10_000;
 
 function randomId(): string {
-  return b64url(crypto.getRandomValues(new Uint8Array(12)));
+  return encodeBase64url(crypto.getRandomValues(new Uint8Array(12)));
 }
 
 /**
@@ -83,7 +84,7 @@ export class RoleMarks {
   #prefix: string;
   #generation: Seen<string> | undefined;
   #generationRead: Promise<string> | undefined;
-  #users = new Map<string, Seen<number>>();
+  #users = new BoundedMap<string, Seen<number>>(MAX_USERS);
 
   /**
    * @param options the store, the secret and the bounds
@@ -97,7 +98,7 @@ export class RoleMarks {
       now: this.#now,
       observe: options.observe,
     });
-    this.#mac = new HmacSha256(encoder.encode(`authlite-role-marks-v1:${options.secretKey}`));
+    this.#mac = labelledKey(options.secretKey, "authlite-role-marks-v1");
     this.#syncMs = options.syncMs ?? 1000;
     this.#markTtl = options.markTtlSeconds ?? 120;
     this.#prefix = options.keyPrefix ?? "authlite:rm:v1:";
@@ -184,12 +185,7 @@ export class RoleMarks {
   }
 
   #remember(uid: string, seen: Seen<number>): void {
-    this.#users.delete(uid);
     this.#users.set(uid, seen);
-    if (this.#users.size > MAX_USERS) {
-      const oldest = this.#users.keys().next().value;
-      if (oldest !== undefined) this.#users.delete(oldest);
-    }
   }
 
   #key(name: string): string {
@@ -197,7 +193,7 @@ export class RoleMarks {
   }
 
   #userKey(uid: string): string {
-    return this.#key(`u:${b64url(this.#mac.sign(uid))}`);
+    return this.#key(`u:${encodeBase64url(this.#mac.sign(uid))}`);
   }
 
   /**

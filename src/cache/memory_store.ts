@@ -4,7 +4,7 @@
  * @module
  */
 import type { KVPutOptions, KVStore } from "./store.ts";
-import { Lru } from "./_lru.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 import { AuthLiteInputError } from "../errors.ts";
 
 /** Options of {@linkcode memoryStore}. */
@@ -21,7 +21,7 @@ export interface MemoryStoreOptions {
  * layer in front of it).
  */
 export class MemoryStore implements KVStore {
-  #lru: Lru<string>;
+  #lru: BoundedMap<string, string>;
   #now: () => number;
   /** The bound on entries. */
   readonly maxEntries: number;
@@ -46,7 +46,7 @@ export class MemoryStore implements KVStore {
     }
     this.maxEntries = max;
     this.#now = options.now ?? Date.now;
-    this.#lru = new Lru(max, this.#now);
+    this.#lru = new BoundedMap(max, { now: this.#now, touch: true });
   }
 
   /** Entries held (at most {@linkcode MemoryStore.maxEntries}). */

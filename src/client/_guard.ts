@@ -10,7 +10,9 @@
  *
  * @module
  */
+import { BoundedMap } from "../_bounded_map.ts";
 import { HmacSha256 } from "../_hmac.ts";
+import { SingleFlight } from "../_single_flight.ts";
 import { AuthLiteTokenSetError } from "../errors.ts";
 import type { TokenCheck } from "../_types.ts";
 import { goneError, Interest } from "./_slots.ts";
@@ -31,55 +33,25 @@ function hex(bytes: Uint8Array): string {
   return s;
 }
 
-interface Flight {
-  promise: Promise<TokenCheck>;
-  interest: Interest;
-}
-
-/** A bounded memory of rejections (key → until, ms). */
-class Rejections {
-  #map = new Map<string, number>();
-  #max: number;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  has(key: string, now: number): boolean {
-    const until = this.#map.get(key);
-    if (until === undefined) return false;
-    if (until > now) return true;
-    this.#map.delete(key);
-    return false;
-  }
-
-  add(key: string, until: number): void {
-    this.#map.delete(key);
-    this.#map.set(key, until);
-    while (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next().value;
-      if (oldest === undefined) break;
-      this.#map.delete(oldest);
-    }
-  }
-}
-
 /** Remembers rejected tokens and pairs, shares concurrent checks of one pair. */
 export class TokenSetGuard {
   #mac = new HmacSha256(crypto.getRandomValues(new Uint8Array(32)));
   #now: () => number;
   #ttl: number;
-  #pairs: Rejections;
-  #tokens: Rejections;
-  #pending = new Map<string, Flight>();
+  /** Rejections, bounded, each until it is forgotten (ms). */
+  #pairs: BoundedMap<string, true>;
+  #tokens: BoundedMap<string, true>;
+  #flights = new SingleFlight();
+  /** The callers of each check in flight. */
+  #interests = new WeakMap<Promise<unknown>, Interest>();
 
   /** @param options the clock and the bounds */
   constructor(options: TokenSetGuardOptions) {
     this.#now = options.now;
     this.#ttl = options.rejectionTtlMs ?? 30_000;
     const max = options.maxRejections ?? 10_000;
-    this.#pairs = new Rejections(max);
-    this.#tokens = new Rejections(max);
+    this.#pairs = new BoundedMap(max, { now: options.now });
+    this.#tokens = new BoundedMap(max, { now: options.now });
   }
 
   /**
@@ -89,7 +61,7 @@ export class TokenSetGuard {
    * @returns `true` when a rejection is remembered
    */
   invalid(access: string): boolean {
-    return this.#tokens.has(this.#tokenKey(access), this.#now());
+    return this.#tokens.has(this.#tokenKey(access));
   }
 
   /**
@@ -98,7 +70,7 @@ export class TokenSetGuard {
    * @param access the access token
    */
   rememberInvalid(access: string): void {
-    this.#tokens.add(this.#tokenKey(access), this.#now() + this.#ttl);
+    this.#tokens.set(this.#tokenKey(access), true, this.#now() + this.#ttl);
   }
 
   /**
@@ -121,32 +93,31 @@ export class TokenSetGuard {
   ): Promise<TokenCheck> {
     if (signal?.aborted === true) return Promise.reject(goneError());
     const key = hex(this.#mac.sign(`${access.length}:${access}\n${refresh ?? ""}`));
-    if (this.#pairs.has(key, this.#now())) {
+    if (this.#pairs.has(key)) {
       return Promise.reject(
         new AuthLiteTokenSetError("Token set rejected moments ago: log in again"),
       );
     }
-    let flight = this.#pending.get(key);
-    if (flight === undefined) {
-      const interest = new Interest();
-      const promise = (async () => {
+    let promise = this.#flights.get(key) as Promise<TokenCheck> | undefined;
+    let interest = promise === undefined ? undefined : this.#interests.get(promise);
+    if (promise === undefined || interest === undefined) {
+      const fresh = new Interest();
+      promise = this.#flights.run(key, async () => {
         try {
-          return await run(interest);
+          return await run(fresh);
         } catch (err) {
           if (err instanceof AuthLiteTokenSetError) {
-            this.#pairs.add(key, this.#now() + this.#ttl);
+            this.#pairs.set(key, true, this.#now() + this.#ttl);
           }
           throw err;
-        } finally {
-          this.#pending.delete(key);
         }
-      })();
-      flight = { promise, interest };
-      this.#pending.set(key, flight);
+      });
+      this.#interests.set(promise, fresh);
+      interest = fresh;
     }
-    const { interest } = flight;
-    interest.join(signal);
-    return flight.promise.finally(() => interest.leave(signal));
+    const joined = interest;
+    joined.join(signal);
+    return promise.finally(() => joined.leave(signal));
   }
 
   #tokenKey(access: string): string {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { encodeBase64url } from "../_base64url.ts";
 
 const REDACTED = "[redacted]";
 const EXCERPT_LENGTH = 160;
@@ -17,12 +18,6 @@ const SENSITIVE_FIELD =
 
 const encoder = new TextEncoder();
 
-function base64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
 /**
  * The parts of the base64 encodings of `secret` that any base64 text holding
  * it shows, whatever its alignment in the encoded text (three of them): the
@@ -34,10 +29,11 @@ function base64Cores(secret: string): string[] {
   for (let k = 0; k < 3; k++) {
     const padded = new Uint8Array(k + bytes.length);
     padded.set(bytes, k);
-    const b = base64(padded).replace(/=+$/, "");
-    const core = b.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
+    // base64 is base64url with two other letters: one encoder makes both.
+    const url = encodeBase64url(padded);
+    const core = url.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
     if (core.length >= 4) {
-      out.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"));
+      out.push(core.replace(/-/g, "+").replace(/_/g, "/"), core);
     }
   }
   return out;

@@ -7,7 +7,7 @@
 import type { TokenSetCacheOptions } from "../cache/mod.ts";
 import { RoleMarks, TokenSetCache } from "../cache/mod.ts";
 import type { ClientContext } from "./_context.ts";
-import { Breaker } from "./_breaker.ts";
+import { Breaker } from "../_breaker.ts";
 import { TokenSetGuard } from "./_guard.ts";
 import { Slots } from "./_slots.ts";
 import { AuthLiteInputError } from "../errors.ts";

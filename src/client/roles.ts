@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { SingleFlight } from "../_single_flight.ts";
 import type { RoleMarks } from "../cache/mod.ts";
 import { callJson, requireOrgId } from "./_context.ts";
 import type { ClientContext } from "./_context.ts";
@@ -152,7 +153,7 @@ export function createRoles(
   settings: RolesSettings,
 ): Roles & { observeEdge(h: string | null): void } {
   const { marks, ttlMs, staleMaxMs } = settings;
-  const reading = new Map<string, Promise<CurrentUser>>();
+  const reading = new SingleFlight();
   const now = ctx.options.now;
   const cache = new RoleCache(() => fetchRoles("query"), {
     ttlMs,
@@ -286,9 +287,7 @@ export function createRoles(
       }
       // Requests of one session in flight together (a page that fans out, the
       // moment its roles expire) share one upstream read.
-      const pending = reading.get(accessToken);
-      if (pending !== undefined) return await pending;
-      const read = (async (): Promise<CurrentUser> => {
+      return await reading.run(accessToken, async (): Promise<CurrentUser> => {
         const readAt = now();
         const data = await getUserData(ctx, accessToken);
         return {
@@ -299,13 +298,7 @@ export function createRoles(
           roles: rolesOfClaims(data.claims),
           readAt,
         };
-      })();
-      reading.set(accessToken, read);
-      try {
-        return await read;
-      } finally {
-        reading.delete(accessToken);
-      }
+      });
     },
   };
 }

@@ -36,6 +36,7 @@ import {
   AuthLiteTokenSetError,
   AuthLiteUnavailableError,
 } from "../errors.ts";
+import { SingleFlight } from "../_single_flight.ts";
 import type { TokenCheck, TokenPair, TokenSetUpstream } from "../_types.ts";
 import type { TokenSetCacheLike } from "../cache/mod.ts";
 import type { TokenSetGuard } from "./_guard.ts";
@@ -116,16 +117,9 @@ function guarded(
 
 /** Without a cache: concurrent validations of one token share one call. */
 function shared(upstream: TokenSetUpstream): TokenSetUpstream {
-  const flights = new Map<string, Promise<boolean>>();
+  const flights = new SingleFlight();
   return {
-    validate: (accessToken) => {
-      let flight = flights.get(accessToken);
-      if (flight === undefined) {
-        flight = upstream.validate(accessToken).finally(() => flights.delete(accessToken));
-        flights.set(accessToken, flight);
-      }
-      return flight;
-    },
+    validate: (accessToken) => flights.run(accessToken, () => upstream.validate(accessToken)),
     refresh: upstream.refresh,
   };
 }

@@ -16,7 +16,8 @@ import { type AuthLiteObserver, emit } from "../_events.ts";
 import type { FetchLike } from "./options.ts";
 import { excerpt, scrubError } from "./_scrub.ts";
 import { backoffMs, parseRetryAfter, RETRYABLE_STATUSES, retryDelayMs } from "./_retry.ts";
-import type { Breaker } from "./_breaker.ts";
+import type { Breaker } from "../_breaker.ts";
+import { throughBreaker } from "./_breaker.ts";
 import { rejectedCredential } from "./_credentials.ts";
 
 /** The `Retry-After` of the reply behind an error, in seconds, when it gave one. */
@@ -204,7 +205,8 @@ export class Transport {
     const t0 = performance.now();
     let outcome: number | "network" | "timeout" | "rejected-open" = "network";
     try {
-      const reply = breaker === undefined ? await this.#once(url, request) : await breaker.run(
+      const reply = breaker === undefined ? await this.#once(url, request) : await throughBreaker(
+        breaker,
         () => this.#once(url, request),
         ({ status: s }) => s === 408 || s === 429 || s >= 500,
       );

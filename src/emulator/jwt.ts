@@ -2,7 +2,11 @@
  * HS256 compact JWS for the emulator, synchronous (the in-process seeding API
  * of the emulator is synchronous, and Web Crypto is not). A small SHA-256 and
  * HMAC in plain TypeScript; the tests check it against `jose` and Web Crypto.
- * The emulator shares no code with the client on purpose.
+ * The emulator shares no code with the client on purpose: it is the fake
+ * upstream, the other side of the wire, and a client tested against a copy of
+ * its own primitives would be tested against itself. So its SHA-256, HMAC,
+ * base64url and constant-time compare are its own, not the bottom layer's
+ * (`src/_*.ts`); `tests/layering.test.ts` allows these copies here only.
  *
  * @module
  */

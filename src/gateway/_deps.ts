@@ -17,7 +17,8 @@ import {
   type SessionCookieOptions,
   sessionOn,
 } from "../hono/_internal.ts";
-import { bearerOf, type CredentialSet } from "./_credentials.ts";
+import { bearerOf } from "../_bearer.ts";
+import type { CredentialSet } from "./_credentials.ts";
 import { AuthLiteHonoError } from "./errors.ts";
 
 /** The resolved settings of one gateway. */

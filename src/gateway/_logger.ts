@@ -8,6 +8,7 @@
  * @module
  */
 import type { AuthLiteEvent, AuthLiteObserver } from "../_events.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 
 /** How serious a record is. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -72,7 +73,8 @@ export function throttledLog(
 ): (key: string, record: LogRecord) => void {
   const interval = options.intervalMs ?? 10_000;
   const now = options.now ?? Date.now;
-  const last = new Map<string, { at: number; suppressed: number }>();
+  // Bounded: kinds are a small fixed set of names (no request values in keys).
+  const last = new BoundedMap<string, { at: number; suppressed: number }>(1000);
   return (key, record) => {
     const t = now();
     const seen = last.get(key);
@@ -82,8 +84,6 @@ export function throttledLog(
     }
     const suppressed = seen?.suppressed ?? 0;
     last.set(key, { at: t, suppressed: 0 });
-    // Bounded: kinds are a small fixed set of names (no request values in keys).
-    if (last.size > 1000) last.delete(last.keys().next().value as string);
     try {
       logger(suppressed > 0 ? { ...record, suppressed } : record);
     } catch {

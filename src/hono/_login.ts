@@ -10,8 +10,10 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
-import { HmacSha256 } from "../_hmac.ts";
-import { b64url, sameBytes, unb64url } from "../web/_internal.ts";
+import type { HmacSha256 } from "../_hmac.ts";
+import { labelledKey } from "../_kdf.ts";
+import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
+import { timingSafeEqual } from "../_compare.ts";
 
 const encoder = new TextEncoder();
 const LOGIN_TTL_SECONDS = 600;
@@ -84,7 +86,7 @@ export function safeRedirect(c: Context, location: string, fallback = "/"): Resp
 }
 
 function randomNonce(): string {
-  return b64url(crypto.getRandomValues(new Uint8Array(18)));
+  return encodeBase64url(crypto.getRandomValues(new Uint8Array(18)));
 }
 
 /** Where a request to start a login comes from, by its Fetch Metadata. */
@@ -194,7 +196,7 @@ export class LoginFlow {
    * @param options the key, the cookie name's prefix and attributes
    */
   constructor(options: LoginFlowOptions) {
-    this.#mac = new HmacSha256(encoder.encode(`authlite-gateway-login-v1:${options.secret}`));
+    this.#mac = labelledKey(options.secret, "authlite-gateway-login-v1");
     this.#name = `${options.prefix ?? "authlite_"}login`;
     this.#attributes = options.attributes;
     this.#now = options.now ?? Date.now;
@@ -206,7 +208,7 @@ export class LoginFlow {
   }
 
   #sign(nonce: string, issued: string, path: string): string {
-    return b64url(this.#mac.sign(encoder.encode(`${nonce}\n${issued}\n${path}`)));
+    return encodeBase64url(this.#mac.sign(encoder.encode(`${nonce}\n${issued}\n${path}`)));
   }
 
   /**
@@ -218,7 +220,7 @@ export class LoginFlow {
   start(c: Context, returnTo: string): void {
     const nonce = randomNonce();
     const issued = Math.floor(this.#now() / 1000).toString(36);
-    const path = b64url(encoder.encode(safeReturnPath(returnTo)));
+    const path = encodeBase64url(encoder.encode(safeReturnPath(returnTo)));
     const value = `${nonce}.${issued}.${path}.${this.#sign(nonce, issued, path)}`;
     setCookie(c, this.#name, value, { ...this.#attributes, maxAge: LOGIN_TTL_SECONDS });
   }
@@ -241,13 +243,13 @@ export class LoginFlow {
     if (!/^[A-Za-z0-9_-]{24}$/.test(nonce) || !/^[a-z0-9]{1,12}$/.test(issued)) return undefined;
     if (!/^[A-Za-z0-9_-]*$/.test(path)) return undefined;
     const expected = encoder.encode(this.#sign(nonce, issued, path));
-    if (!sameBytes(expected, encoder.encode(mac))) return undefined;
+    if (!timingSafeEqual(expected, encoder.encode(mac))) return undefined;
     // The cookie's own Max-Age is the browser's promise, not ours: the MAC
     // covers the time of issue, so a copied cookie is refused once it is old.
     const age = this.#now() / 1000 - parseInt(issued, 36);
     if (!(age >= -60 && age <= LOGIN_TTL_SECONDS)) return undefined;
     if (!this.#consume(nonce)) return undefined;
-    const bytes = unb64url(path);
+    const bytes = decodeBase64url(path);
     if (bytes === undefined) return undefined;
     let decoded: string;
     try {

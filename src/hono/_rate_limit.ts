@@ -8,6 +8,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { AuthLiteHonoError } from "./errors.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 
 /** Settings of the built-in rate limit. */
 export interface RateLimitSettings {
@@ -111,21 +112,15 @@ export function rateLimiter(settings: RateLimitSettings = {}): MiddlewareHandler
   });
   const maxKeys = settings.maxKeys ?? 10_000;
   // Windows in the order they started: the oldest is forgotten first.
-  const windows = new Map<string, { start: number; count: number }>();
+  const windows = new BoundedMap<string, { start: number; count: number }>(maxKeys);
   return async (c, next) => {
     const key = keyOf(c);
     if (key === undefined) return await next();
     const t = now();
     let w = windows.get(key);
     if (w === undefined || t - w.start >= windowMs) {
-      windows.delete(key);
       w = { start: t, count: 0 };
       windows.set(key, w);
-      while (windows.size > maxKeys) {
-        const oldest = windows.keys().next().value;
-        if (oldest === undefined) break;
-        windows.delete(oldest);
-      }
     }
     w.count++;
     if (w.count > limit) {

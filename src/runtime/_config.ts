@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { labelledSecret } from "../_kdf.ts";
 import { AuthLiteClient, signApiKey } from "../client/mod.ts";
 import type { KVStore } from "../cache/mod.ts";
 import { AuthLiteInputError } from "../errors.ts";
@@ -213,18 +214,9 @@ export function configFromEnv(env: Readonly<Record<string, unknown>>): GatewayCo
  */
 export async function sessionSecretOf(config: GatewayConfig): Promise<string> {
   if (config.sessionSecret !== undefined) return config.sessionSecret;
-  const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    "raw",
-    enc.encode(config.secretKey),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
+  return await Promise.resolve(
+    labelledSecret(config.secretKey, "authlite-gateway-session-secret-v1"),
   );
-  const mac = new Uint8Array(
-    await crypto.subtle.sign("HMAC", key, enc.encode("authlite-gateway-session-secret-v1")),
-  );
-  return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Options of {@linkcode gatewayFromConfig}. */

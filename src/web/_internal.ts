@@ -6,7 +6,6 @@
  *
  * @module
  */
-export { b64url, sameBytes, unb64url } from "./_bytes.ts";
 export { clearCookie, type CookieAttributes, parseCookies, serializeCookie } from "./_cookie.ts";
 export {
   reportedError,

@@ -24,6 +24,8 @@ import {
   AuthLiteInputError,
   AuthLiteUnavailableError,
 } from "../errors.ts";
+import { bearerOf } from "../_bearer.ts";
+import { BoundedMap } from "../_bounded_map.ts";
 import type { AuthLiteClient, CurrentUser, TokenCheck } from "../client/mod.ts";
 import { SessionCookieCodec, type SessionCookieOptions } from "./_session_cookies.ts";
 import { type Session, sessionOf } from "./session.ts";
@@ -84,30 +86,6 @@ const DEFAULT_STALE_SECONDS = 300;
 /** Retry-After of an outage the client did not time itself. */
 const OUTAGE_RETRY_SECONDS = 5;
 
-/** The credential of an `Authorization: Bearer <credential>` header. */
-function bearerOf(header: string | null | undefined): string | undefined {
-  if (header === undefined || header === null) return undefined;
-  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
-}
-
-/** Users read from upstream, by access token (in process, where the token already is). */
-class Memo {
-  #map = new Map<string, CurrentUser>();
-
-  get(token: string): CurrentUser | undefined {
-    return this.#map.get(token);
-  }
-
-  set(token: string, user: CurrentUser): void {
-    this.#map.delete(token);
-    this.#map.set(token, user);
-    if (this.#map.size > MEMO_ENTRIES) {
-      const oldest = this.#map.keys().next().value;
-      if (oldest !== undefined) this.#map.delete(oldest);
-    }
-  }
-}
-
 /**
  * The error of a failed step, as the resolver reports it: an outage of a
  * client that does not report `ERR_UNAVAILABLE` itself (a network error, a
@@ -153,7 +131,8 @@ export class SessionResolver {
   #readCookies: boolean;
   #staleMs: number;
   #now: () => number;
-  #memo = new Memo();
+  /** Users read from upstream, by access token (in process, where the token already is). */
+  #memo = new BoundedMap<string, CurrentUser>(MEMO_ENTRIES);
 
   /**
    * Check the options and build the resolver.

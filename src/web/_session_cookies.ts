@@ -8,9 +8,11 @@
  *
  * @module
  */
-import { HmacSha256 } from "../_hmac.ts";
+import type { HmacSha256 } from "../_hmac.ts";
+import { labelledKey } from "../_kdf.ts";
 import type { CurrentUser } from "../client/mod.ts";
-import { b64url, sameBytes, unb64url } from "./_bytes.ts";
+import { decodeBase64url, encodeBase64url } from "../_base64url.ts";
+import { timingSafeEqual } from "../_compare.ts";
 import { clearCookie, type CookieAttributes, serializeCookie } from "./_cookie.ts";
 import { type Session, sessionOf } from "./session.ts";
 
@@ -103,7 +105,7 @@ export class SessionCookieCodec {
   constructor(secret: string | undefined, options: SessionCookieOptions = {}) {
     this.#mac = secret === undefined
       ? undefined
-      : new HmacSha256(encoder.encode(`authlite-gateway-profile-v1:${secret}`));
+      : labelledKey(secret, "authlite-gateway-profile-v1");
     this.#prefix = options.prefix ?? "authlite_";
     if (!/^[A-Za-z0-9_-]*$/.test(this.#prefix)) throw new TypeError("Invalid cookie prefix");
     this.#attributes = sessionCookieAttributes(options);
@@ -207,10 +209,10 @@ export class SessionCookieCodec {
     const mac = this.#mac as HmacSha256;
     const [payload, signature, extra] = raw.split(".");
     if (payload === undefined || signature === undefined || extra !== undefined) return undefined;
-    const sig = unb64url(signature);
-    const body = unb64url(payload);
+    const sig = decodeBase64url(signature);
+    const body = decodeBase64url(payload);
     if (sig === undefined || body === undefined) return undefined;
-    if (!sameBytes(mac.sign(signed(payload, access)), sig)) return undefined;
+    if (!timingSafeEqual(mac.sign(signed(payload, access)), sig)) return undefined;
     try {
       return readProfile(JSON.parse(decoder.decode(body)));
     } catch {
@@ -226,8 +228,8 @@ export class SessionCookieCodec {
   #sign(profile: Session, readAt: number, access: string): string {
     const { uid, email, name, img, roles } = profile;
     const json = JSON.stringify({ uid, email, name, img, roles, t: readAt });
-    const payload = b64url(encoder.encode(json));
+    const payload = encodeBase64url(encoder.encode(json));
     const mac = this.#mac as HmacSha256;
-    return `${payload}.${b64url(mac.sign(signed(payload, access)))}`;
+    return `${payload}.${encodeBase64url(mac.sign(signed(payload, access)))}`;
   }
 }

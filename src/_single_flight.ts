@@ -1,5 +1,7 @@
 /**
- * Single-flight: concurrent calls with one key share one execution.
+ * Single-flight: concurrent calls with one key share one execution (the
+ * cache's validations and refreshes, the client's validations without a
+ * cache, its role reads and its guarded token-set checks).
  *
  * @module
  */
@@ -13,7 +15,23 @@ export class SingleFlight {
     return this.#flights.size;
   }
 
-  /** Run `fn` under `key`, or join the call already running under it. */
+  /**
+   * The call running under `key`, if any.
+   *
+   * @param key the key
+   * @returns its promise, or `undefined`
+   */
+  get(key: string): Promise<unknown> | undefined {
+    return this.#flights.get(key);
+  }
+
+  /**
+   * Run `fn` under `key`, or join the call already running under it.
+   *
+   * @param key the key
+   * @param fn the call
+   * @returns what the shared call answers
+   */
   run<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const current = this.#flights.get(key);
     if (current !== undefined) return current as Promise<T>;
@@ -31,7 +49,11 @@ export class SingleFlight {
     return promise;
   }
 
-  /** Let later callers of `key` start a call of their own (the one running goes on). */
+  /**
+   * Let later callers of `key` start a call of their own (the one running goes on).
+   *
+   * @param key the key
+   */
   drop(key: string): void {
     this.#flights.delete(key);
   }
