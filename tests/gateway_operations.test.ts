@@ -23,7 +23,7 @@ import {
   operations,
   type RpcOperations,
 } from "../src/gateway/operations.ts";
-import { CodeInput, ReAuthResultSchema, UserSchema } from "../src/gateway/schemas.ts";
+import { CodeInput, ReAuthResultSchema } from "../src/gateway/schemas.ts";
 import { SERVICE_KEY, startGateway } from "./_gateway_fixture.ts";
 
 type Expect<T extends true> = T;
@@ -41,7 +41,7 @@ export const right = op(
 export const wrongReply = op(
   "x",
   CodeInput,
-  // @ts-expect-error: getUser's reply is not reAuth's (no name, no img)
+  // @ts-expect-error: the schema answers reAuth's reply, not getUser's (no name, no img)
   ReAuthResultSchema,
   (c, i) => c.getUser(i.code),
 ) as Operation<{ code: string }, User>;
