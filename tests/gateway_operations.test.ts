@@ -1,48 +1,70 @@
 /**
- * The operation table drives the RPC routes, their OpenAPI document and the
- * Worker's methods. Its zod schemas and its declared types
- * (`RpcOperations`, which `hono/client` sees) are checked against each
- * other at compile time; the routes and the document against the table at
- * run time.
+ * The operation table drives the RPC routes, their OpenAPI document, the
+ * Worker's methods and the types (`RpcOperations`, which `hono/client` sees,
+ * is computed from it). Each entry's schemas are checked against its
+ * declared types where the entry is written (`op(...) as Operation<I, O>`);
+ * here: that the check can fail, that the table serves the contract's
+ * operations (the one list written out), and the routes and the document
+ * against the table at run time.
  *
  * @module
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { z } from "@hono/zod-openapi";
 import type { JSONParsed } from "hono/utils/types";
-import type { AuthLiteClient } from "../src/client/mod.ts";
+import type { AuthLiteClient, ReAuthResult, User } from "../src/client/mod.ts";
+import { operationNames as publicNames } from "../src/gateway/mod.ts";
 import {
+  op,
+  type Operation,
   type OperationName,
+  operationNames,
   operationPath,
   operations,
   type RpcOperations,
 } from "../src/gateway/operations.ts";
+import { CodeInput, ReAuthResultSchema } from "../src/gateway/schemas.ts";
 import { SERVICE_KEY, startGateway } from "./_gateway_fixture.ts";
 
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Expect<T extends true> = T;
-type Table = typeof operations;
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true
+  : false;
 
-/**
- * For every operation: the zod input is the declared input, and the zod
- * output, as it travels in JSON, is the declared reply.
- */
-type Checked = {
-  [N in OperationName]: [
-    Same<z.input<Table[N]["input"]>, RpcOperations[N]["input"]>,
-    Same<JSONParsed<z.output<Table[N]["output"]>>, RpcOperations[N]["output"]>,
-  ];
-};
-type AllTrue<T> = T[keyof T] extends [true, true] ? true : false;
-export type TableMatchesTypes = Expect<AllTrue<Checked>>;
-// The check can fail: a wrong declaration is caught.
-type WrongReply = Same<
-  JSONParsed<z.output<Table["getUser"]["output"]>>,
-  RpcOperations["reAuth"]["output"]
+// The check of an entry can fail: a declaration that its schemas do not
+// match is caught where the entry is written.
+export const right = op(
+  "Exchange a profile code",
+  CodeInput,
+  ReAuthResultSchema,
+  (c, i) => c.reAuth(i.code),
+) as Operation<{ code: string }, ReAuthResult>;
+export const wrongReply = op(
+  "x",
+  CodeInput,
+  // @ts-expect-error: the schema answers reAuth's reply, not getUser's (no name, no img)
+  ReAuthResultSchema,
+  (c, i) => c.getUser(i.code),
+) as Operation<{ code: string }, User>;
+export const wrongInput = op(
+  "x",
+  // @ts-expect-error: the schema takes no `extra` (an optional key too many is caught)
+  CodeInput,
+  ReAuthResultSchema,
+  (c, i) => c.reAuth(i.code),
+) as Operation<{ code: string; extra?: string }, ReAuthResult>;
+export const undeclared = op(
+  "x",
+  // @ts-expect-error: an entry without its declared types does not pass
+  CodeInput,
+  ReAuthResultSchema,
+  (c, i) => c.reAuth(i.code),
+);
+
+// The types are the table's: one more entry is one more RpcOperations member.
+export type FromTable = Expect<Equal<keyof RpcOperations, keyof typeof operations>>;
+export type Computed = Expect<
+  Equal<RpcOperations["reAuth"], { input: { code: string }; output: JSONParsed<ReAuthResult> }>
 >;
-// @ts-expect-error: getUser's reply is not reAuth's (no name, no img)
-export type Wrong = Expect<WrongReply>;
 
 /** Every name of the table is a method of the client (`roles.query` → `client.roles.query`). */
 type MethodOf<N extends string> = N extends `roles.${infer M}`
@@ -52,6 +74,40 @@ type MethodOf<N extends string> = N extends `roles.${infer M}`
 export type NamesAreClientMethods = Expect<
   { [N in OperationName]: MethodOf<N> }[OperationName] extends true ? true : false
 >;
+
+/**
+ * The client operations the gateway serves, written out once: the public
+ * contract's list (CONTRACT.md, §2), in its order. Every other list of
+ * operations, in the code and in the tests, is read from the table.
+ */
+const CONTRACT_OPERATIONS = [
+  "generateUrl",
+  "generateEditUserUrl",
+  "reAuth",
+  "getUser",
+  "getUserData",
+  "getAccessTokenFromRefreshToken",
+  "validateAccessToken",
+  "revokeToken",
+  "validateTokenSet",
+  "attachRole",
+  "removeRole",
+  "updateRole",
+  "roles.getAllRoles",
+  "roles.addRole",
+  "roles.deleteRole",
+  "roles.addPermission",
+  "roles.deletePermission",
+  "roles.query",
+  "roles.validate",
+  "roles.count",
+];
+
+test("the table serves exactly the operations of the public contract, in its order", () => {
+  assert.deepEqual([...operationNames], CONTRACT_OPERATIONS);
+  assert.deepEqual(Object.keys(operations), CONTRACT_OPERATIONS);
+  assert.equal(publicNames, operationNames);
+});
 
 test("operationPath() turns a method path into a route path", () => {
   assert.equal(operationPath("validateTokenSet"), "/validateTokenSet");
@@ -66,11 +122,9 @@ test("the OpenAPI document lists one RPC route per operation of the table, and n
       paths: Record<string, Record<string, { summary?: string }>>;
     };
     const rpc = Object.keys(doc.paths).filter((p) => p.startsWith("/rpc/")).sort();
-    const expected = (Object.keys(operations) as OperationName[])
-      .map((n) => `/rpc${operationPath(n)}`)
-      .sort();
+    const expected = operationNames.map((n) => `/rpc${operationPath(n)}`).sort();
     assert.deepEqual(rpc, expected);
-    for (const name of Object.keys(operations) as OperationName[]) {
+    for (const name of operationNames) {
       const route = doc.paths[`/rpc${operationPath(name)}`]?.["post"];
       assert.equal(route?.summary, operations[name].summary, name);
     }
@@ -83,7 +137,7 @@ test("every operation of the table answers over RPC, validated by its schema", a
   const fx = await startGateway();
   try {
     const headers = { authorization: `Bearer ${SERVICE_KEY}`, "content-type": "application/json" };
-    for (const name of Object.keys(operations) as OperationName[]) {
+    for (const name of operationNames) {
       // A body that no input schema accepts: a 400 with issues, before any call.
       const hostile = { uid: 42, accessToken: 7, name: [], rolId: {}, roleId: 1 };
       const res = await fx.app.request(`/rpc${operationPath(name)}`, {

@@ -3,6 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createEmulator, DEMO_ORG } from "../src/emulator/mod.ts";
+import { operationNames } from "../src/gateway/mod.ts";
+import { operationPath } from "../src/gateway/operations.ts";
 import { ADMIN_KEY, SERVICE_KEY, startGateway } from "./_gateway_fixture.ts";
 import { EMULATOR_API_ROUTES } from "./_emulator_routes.ts";
 
@@ -76,25 +78,10 @@ test("every emulator route answers garbage with a 4xx JSON detail, never a 500",
 test("every gateway route answers garbage without a 5xx, errors as JSON, and no secret", async () => {
   const fx = await startGateway();
   try {
-    const rpc = [
-      "generateEditUserUrl",
-      "reAuth",
-      "getUser",
-      "getUserData",
-      "getAccessTokenFromRefreshToken",
-      "validateAccessToken",
-      "revokeToken",
-      "validateTokenSet",
-      "attachRole",
-      "removeRole",
-      "updateRole",
-      "roles/addRole",
-      "roles/deleteRole",
-      "roles/addPermission",
-      "roles/deletePermission",
-      "roles/query",
-      "roles/validate",
-    ].map((op) => ["POST", `/rpc/${op}`, SERVICE_KEY] as const);
+    // Every operation of the table.
+    const rpc = operationNames.map((name) =>
+      ["POST", `/rpc${operationPath(name)}`, SERVICE_KEY] as const
+    );
     const admin = [
       ["POST", "/admin/roles", ADMIN_KEY],
       ["DELETE", "/admin/roles/rol_missing", ADMIN_KEY],

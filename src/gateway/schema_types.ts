@@ -1,8 +1,11 @@
 /**
  * The gateway's routes as explicit types: what `hono/client` sees through
- * `AppType`. They are written out (rather than inferred) so that the package
- * has no slow types on JSR; `createGateway` checks at compile time that they
- * are exactly what the zod routes define, so they cannot drift.
+ * `AppType`. They are explicit (rather than inferred from the zod routes) so
+ * that the package has no slow types on JSR. The session and admin routes
+ * are written out here, and `createGateway` checks at compile time that they
+ * are exactly what the zod routes define; the RPC routes are computed from
+ * `RpcOperations`, the operation table's declared types, which `op()` checks
+ * against the table's schemas. Neither can drift.
  *
  * @module
  */
