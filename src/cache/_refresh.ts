@@ -300,7 +300,16 @@ async function graceOf(
   if (entry.refreshedWith !== r.rm || core.revocations.has(r.refreshToken)) {
     return { kind: "other" };
   }
-  const valid = await lookupValid(core, es, entry.accessToken, es.mac(entry.accessToken));
+  const valid = await lookupValid(core, es, entry.accessToken, es.mac(entry.accessToken), true);
+  if (valid === "unanswered") {
+    // The store is down: whether the new pair was revoked cannot be told, and
+    // sending the spent refresh token upstream would log this caller out.
+    const seconds = Math.ceil(es.store.retryAfterMs() / 1000);
+    throw deferred(
+      core,
+      new AuthLiteUnavailableError("store", "the refreshed session could not be checked", seconds),
+    );
+  }
   if (valid === null || valid === "refreshed") return { kind: "other" };
   core.stats.graceHits++;
   emit(core.config.observe, { type: "cache", outcome: "grace-hit" });
