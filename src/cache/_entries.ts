@@ -170,6 +170,17 @@ export class EntryStore {
     return got.map((result) => (result.ok ? result.value : null));
   }
 
+  /** The raw values under `keys`, or `undefined` when the store failed to answer any of them. */
+  async rawManyAnswered(keys: readonly string[]): Promise<(string | null)[] | undefined> {
+    const got = await this.store.getMany(keys);
+    const out: (string | null)[] = [];
+    for (const result of got) {
+      if (!result.ok) return undefined;
+      out.push(result.value);
+    }
+    return out;
+  }
+
   /** The entry a stored value holds, checked as {@linkcode EntryStore.read} does. */
   async opened<K extends Kind>(
     key: string,

@@ -32,6 +32,7 @@ import type { Core } from "./_core.ts";
 import type { EntryStore, RefreshedEntry } from "./_entries.ts";
 import { lookupValid, writeValid } from "./_valid.ts";
 import type { TokenPair, TokenSetUpstream } from "./types.ts";
+import { jwtClaims } from "./_crypto.ts";
 import { AuthLiteTokenSetError, AuthLiteUnavailableError } from "../errors.ts";
 import { emit } from "../_events.ts";
 
@@ -219,7 +220,12 @@ async function record(
   sentAt: number,
 ): Promise<void> {
   const valid = writeValid(core, es, pair.accessToken, es.mac(pair.accessToken), sentAt, true);
-  if (core.config.graceMs <= 0 || r.am === null) return await valid;
+  if (core.config.graceMs <= 0 || r.am === null || r.accessToken === undefined) return await valid;
+  // The pair goes under the old access token's key only when it is that token's
+  // user's: an old access token (a Bearer credential services and logs have
+  // seen) sent with a refresh token of another account must not replace the
+  // grace pair its own session's other tabs are owed.
+  if (jwtClaims(r.accessToken).sub !== jwtClaims(pair.accessToken).sub) return await valid;
   const old: RefreshedEntry = {
     kind: "refreshed",
     expiresAt: core.config.now() + core.config.graceMs,
@@ -233,7 +239,7 @@ async function record(
   // And, in this process, for a caller whose validation read the old token's
   // key before the write and whose refresh starts after this one ended: on a
   // store without claims (Workers KV) it would otherwise redeem the token again.
-  if (r.accessToken !== undefined) core.missed.set(r.accessToken, old, old.expiresAt);
+  core.missed.set(r.accessToken, old, old.expiresAt);
 }
 
 /**
@@ -294,7 +300,16 @@ async function graceOf(
   if (entry.refreshedWith !== r.rm || core.revocations.has(r.refreshToken)) {
     return { kind: "other" };
   }
-  const valid = await lookupValid(core, es, entry.accessToken, es.mac(entry.accessToken));
+  const valid = await lookupValid(core, es, entry.accessToken, es.mac(entry.accessToken), true);
+  if (valid === "unanswered") {
+    // The store is down: whether the new pair was revoked cannot be told, and
+    // sending the spent refresh token upstream would log this caller out.
+    const seconds = Math.ceil(es.store.retryAfterMs() / 1000);
+    throw deferred(
+      core,
+      new AuthLiteUnavailableError("store", "the refreshed session could not be checked", seconds),
+    );
+  }
   if (valid === null || valid === "refreshed") return { kind: "other" };
   core.stats.graceHits++;
   emit(core.config.observe, { type: "cache", outcome: "grace-hit" });

@@ -26,14 +26,16 @@ export function userOf(es: EntryStore, token: string): string | null {
  * The valid entry of `token` in the store, unless it is revoked (a
  * tombstone, here or in the store, or a watermark of its user later than
  * its validation). Kept in process when found. `"refreshed"`: the token was
- * refreshed a moment ago, so it is known to be invalid.
+ * refreshed a moment ago, so it is known to be invalid. `"unanswered"` (only
+ * with `answered`): the store failed to answer.
  */
 export async function lookupValid(
   core: Core,
   es: EntryStore,
   token: string,
   hash: string,
-): Promise<ValidEntry | "refreshed" | null> {
+  answered = false,
+): Promise<ValidEntry | "refreshed" | null | "unanswered"> {
   const { stats, revocations } = core;
   const observe = core.config.observe;
   if (revocations.has(token)) {
@@ -45,7 +47,9 @@ export async function lookupValid(
   // One read: the entry, its tombstone and its user's watermark together.
   const keys = [es.key("at", hash), es.key("rv", hash)];
   if (user !== null) keys.push(es.key("wm", user));
-  const raw = await es.rawMany(keys);
+  // With `answered`, a store that fails to answer is not taken for "no entry".
+  const raw = answered ? await es.rawManyAnswered(keys) : await es.rawMany(keys);
+  if (raw === undefined) return "unanswered";
   const [found, stone, mark] = await Promise.all([
     es.opened(keys[0]!, raw[0], ["valid", "refreshed"] as const),
     es.opened(keys[1]!, raw[1], ["revoked"] as const),
@@ -128,7 +132,7 @@ export function validate(core: Core, token: string, upstream: TokenSetUpstream):
     const hash = es.mac(token);
     const found = await lookupValid(core, es, token, hash);
     if (found === "refreshed") return false;
-    if (found !== null) return true;
+    if (found !== null && found !== "unanswered") return true;
     const sentAt = core.config.now();
     core.stats.upstreamValidations++;
     const ok = await upstream.validate(token);

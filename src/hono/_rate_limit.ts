@@ -24,7 +24,11 @@ export interface RateLimitSettings {
    * that reads what the proxy sets.
    */
   key?: (c: Context) => string | undefined;
-  /** How many keys are tracked at most (default 10 000): the oldest window goes first. */
+  /**
+   * How many keys are tracked at most (default 10 000) within their limit, and
+   * as many blocked: the oldest window goes first, a blocked key only for
+   * another blocked key.
+   */
   maxKeys?: number;
   /** Clock in ms (default `Date.now`). */
   now?: () => number;
@@ -111,19 +115,25 @@ export function rateLimiter(settings: RateLimitSettings = {}): MiddlewareHandler
     return peer === undefined ? undefined : clientKey(peer);
   });
   const maxKeys = settings.maxKeys ?? 10_000;
-  // Windows in the order they started: the oldest is forgotten first.
-  const windows = new BoundedMap<string, { start: number; count: number }>(maxKeys);
+  // Windows in the order they started: the oldest is forgotten first. A key
+  // over its limit moves to a map of its own until its window ends, so that a
+  // flood of new keys cannot unblock it (only other blocked keys can push it
+  // out, and each of those cost the flood a whole window's worth of requests).
+  const windows = new BoundedMap<string, { start: number; count: number }>(maxKeys, { now });
+  const blocked = new BoundedMap<string, { start: number; count: number }>(maxKeys, { now });
   return async (c, next) => {
     const key = keyOf(c);
     if (key === undefined) return await next();
     const t = now();
-    let w = windows.get(key);
+    let w = blocked.get(key) ?? windows.get(key);
     if (w === undefined || t - w.start >= windowMs) {
+      blocked.delete(key);
       w = { start: t, count: 0 };
       windows.set(key, w);
     }
     w.count++;
     if (w.count > limit) {
+      if (windows.delete(key)) blocked.set(key, w, w.start + windowMs);
       const retryAfter = Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
       throw new AuthLiteHonoError(429, "ERR_RATE_LIMITED", "Too many requests: slow down", {
         "retry-after": String(retryAfter),
