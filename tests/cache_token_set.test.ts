@@ -179,6 +179,40 @@ describe("TokenSetCache against the emulator", () => {
     }
   });
 
+  test("validateTokenSet(): a refresh that never answers upstream stops renewing its claim after 60 s; another instance then refreshes", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const store = memoryStore({ now: h.now });
+      const a = new TokenSetCache({ store, secretKey, now: h.now });
+      const b = new TokenSetCache({ store, secretKey, now: h.now });
+      const s = h.session();
+      h.advance(300);
+      h.emulator.resetRequests();
+      let called = () => {};
+      const upstreamCalled = new Promise<void>((resolve) => (called = resolve));
+      let fail = (_: Error) => {};
+      const hung = {
+        ...h.upstream,
+        refresh: () => {
+          called();
+          return new Promise<never>((_, reject) => (fail = reject));
+        },
+      };
+      const stuck = checkSet(a, s.accessToken, s.refreshToken, hung).catch((e) => e);
+      await upstreamCalled;
+      h.advance(61); // past the renewals' 60 s
+      await new Promise((r) => setTimeout(r, 3300)); // the next renewal tick stops them
+      const pair = await checkSet(b, s.accessToken, s.refreshToken, h.upstream);
+      assert.equal(pair.state, false);
+      assert.notEqual(pair.access, s.accessToken);
+      assert.equal(h.calls().refresh, 1);
+      fail(new Error("gave up"));
+      assert.ok((await stuck) instanceof Error);
+    } finally {
+      await h.close();
+    }
+  });
+
   test("forget() sends the next validation upstream", async () => {
     await withMemoryCache({}, async (h, cache) => {
       const s = h.session();

@@ -45,6 +45,12 @@ import { emit } from "../_events.ts";
 const CLAIM_SECONDS = 10;
 /** How often the holder of a claim renews it while its refresh is upstream, ms. */
 const CLAIM_RENEW_MS = 3000;
+/**
+ * Renewals stop after this long, ms: the client's own refresh gives up well
+ * before (3 tries of at most 10 s), and an upstream that never answers must
+ * not hold a session's claim (and its refreshes on every instance) forever.
+ */
+const CLAIM_RENEW_FOR_MS = 60_000;
 /** How often a caller that lost the claim looks for the winner's pair, ms. */
 const POLL_MS = 25;
 /** A claim the store failed to answer is tried again after these delays, ms. */
@@ -189,8 +195,12 @@ async function redeem(
   r: Refresh,
   claimed: boolean,
 ): Promise<TokenPair | { waited: TokenPair }> {
+  const renewUntil = core.config.now() + CLAIM_RENEW_FOR_MS;
   const renew = claimed
-    ? setInterval(() => void es.store.put(r.claimKey, r.claimValue, CLAIM_SECONDS), CLAIM_RENEW_MS)
+    ? setInterval(() => {
+      if (core.config.now() > renewUntil) clearInterval(renew);
+      else void es.store.put(r.claimKey, r.claimValue, CLAIM_SECONDS);
+    }, CLAIM_RENEW_MS)
     : undefined;
   try {
     core.stats.upstreamRefreshes++;
