@@ -235,7 +235,9 @@ async function record(
   // user's: an old access token (a Bearer credential services and logs have
   // seen) sent with a refresh token of another account must not replace the
   // grace pair its own session's other tabs are owed.
-  if (jwtClaims(r.accessToken).sub !== jwtClaims(pair.accessToken).sub) return await valid;
+  // (Tokens that are not JWTs carry no user to compare: their pair is kept.)
+  const before = jwtClaims(r.accessToken).sub, after = jwtClaims(pair.accessToken).sub;
+  if (before !== null && after !== null && before !== after) return await valid;
   const old: RefreshedEntry = {
     kind: "refreshed",
     expiresAt: core.config.now() + core.config.graceMs,
