@@ -22,6 +22,7 @@ import { Readiness, type ReadyOptions } from "./_ready.ts";
 import { type GatewayTelemetry, Telemetry } from "./_telemetry.ts";
 import { jsonReply } from "./_routes.ts";
 import { safeReturnPath } from "./_login.ts";
+import { addReplyHeader } from "../hono/_internal.ts";
 import type { SessionCookieOptions } from "./_session.ts";
 import { adminRoutes, adminStatusRoute, readyRoute } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
@@ -330,14 +331,7 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   };
   // One middleware in front of every route (each one more costs a call and a
   // promise on the hot path): headers, the body limit, the rate limits.
-  app.use("*", (c, next) => {
-    const path = c.req.path;
-    const scope = scopeOf(path);
-    // Set before the handler runs, so they join the reply it builds; set after,
-    // Hono would have to copy the finished reply (a fifth of a cached call).
-    // Replies of these routes may carry tokens (RPC) or set session cookies.
-    if (scope !== "") c.header("cache-control", "no-store");
-    c.header("x-content-type-options", "nosniff");
+  const guarded = (c: Context, next: Next, scope: Scope): Promise<Response | void> | Response => {
     const method = c.req.method;
     if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
       // A declared length is checked from the header alone: touching the body
@@ -347,9 +341,19 @@ export function createGateway(options: GatewayOptions): GatewayApp {
       if (length === undefined || c.req.header("transfer-encoding") !== undefined) {
         return streamedLimit(c, () => limited(c, next, scope) as Promise<void>);
       }
-      if (Number(length) > maxBody) return Promise.resolve(tooLarge(c));
+      if (Number(length) > maxBody) return tooLarge(c);
     }
     return limited(c, next, scope);
+  };
+  app.use("*", async (c, next) => {
+    const scope = scopeOf(c.req.path);
+    const refused = await guarded(c, next, scope);
+    if (refused !== undefined && !c.finalized) c.res = refused;
+    // On the finished reply, in place (see src/hono/_reply.ts): set before the
+    // handler, they made Hono build each reply's headers the slow way.
+    // Replies of these routes may carry tokens (RPC) or set session cookies.
+    if (scope !== "") addReplyHeader(c, "cache-control", "no-store");
+    addReplyHeader(c, "x-content-type-options", "nosniff");
   });
 
   readyRoute(app, readiness);

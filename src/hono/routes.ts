@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
 import { AuthLiteError, AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
 import {
@@ -36,6 +36,7 @@ import {
 import { confirmLoginPage, errorPage, isNavigation } from "./_pages.ts";
 import { rateLimiter, type RateLimitSettings } from "./_rate_limit.ts";
 import type { AuthRoutesSchema } from "./_schema.ts";
+import { addReplyHeader } from "./_reply.ts";
 import { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";
 import { AuthLiteHonoError, type ErrorIssue } from "./errors.ts";
 import { noSessionError } from "./middleware.ts";
@@ -186,6 +187,25 @@ export function httpErrorOf(err: unknown): AuthLiteHonoError {
 
 type Step = "login" | "callback" | "logout";
 
+/** The rest of the chain behind the kit's rate limit: a refusal of a step is its reply. */
+async function limited(kit: AuthKit, c: Context, next: Next): Promise<Response | void> {
+  const limiter = kit.limiter;
+  if (limiter === undefined) return await next();
+  let passed = false;
+  try {
+    await limiter(c, () => {
+      passed = true;
+      return next();
+    });
+  } catch (err) {
+    const step = (["login", "callback", "logout"] as const).find((s) =>
+      c.req.path.endsWith(STEP_PATHS[s])
+    );
+    if (passed || step === undefined) throw err;
+    return fail(kit, c, step, err);
+  }
+}
+
 const STEP_PATHS: Record<Step, string> = {
   login: "/login",
   callback: "/callback",
@@ -282,24 +302,11 @@ export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSch
   const { client, cookies, login } = kit;
   const app = new Hono();
   app.use("*", async (c, next) => {
-    // Set before the handler: they join the reply it builds.
-    c.header("cache-control", "no-store");
-    c.header("x-content-type-options", "nosniff");
-    const limiter = kit.limiter;
-    if (limiter === undefined) return await next();
-    let passed = false;
-    try {
-      await limiter(c, () => {
-        passed = true;
-        return next();
-      });
-    } catch (err) {
-      const step = (["login", "callback", "logout"] as const).find((s) =>
-        c.req.path.endsWith(STEP_PATHS[s])
-      );
-      if (passed || step === undefined) throw err;
-      return fail(kit, c, step, err);
-    }
+    const refused = await limited(kit, c, next);
+    if (refused !== undefined && !c.finalized) c.res = refused;
+    // On the finished reply, in place (see _reply.ts), whatever built it.
+    addReplyHeader(c, "cache-control", "no-store");
+    addReplyHeader(c, "x-content-type-options", "nosniff");
   });
 
   app.get("/login", (c) => {
