@@ -99,7 +99,9 @@ export async function benchApps(): Promise<BenchApps> {
     // the size of /auth/me's.
     .get("/me", (c) => {
       const jar = getCookie(c);
-      const seen = ["access", "refresh", "profile"].filter((n) => jar[`authlite_${n}`] !== undefined);
+      const seen = ["access", "refresh", "profile"].filter((n) =>
+        jar[`authlite_${n}`] !== undefined
+      );
       return c.json({
         user: { uid: "u", email: "bench@example.com", name: null, img: null, roles: [] },
         session: { refreshed: seen.length !== 3 },

@@ -16,10 +16,10 @@ import {
   createNoopMeter,
   type Histogram,
   metrics,
+  ProxyTracerProvider,
   type Span,
   SpanKind,
   SpanStatusCode,
-  ProxyTracerProvider,
   trace,
   type Tracer,
 } from "@opentelemetry/api";
