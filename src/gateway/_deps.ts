@@ -127,7 +127,8 @@ export async function currentSession(c: Context, deps: GatewayDeps): Promise<Sig
  * @returns the middleware
  */
 export function requireService(deps: GatewayDeps): MiddlewareHandler {
-  return async (c, next) => {
+  // Not async: one promise less on every RPC call (a throw is caught by Hono as well).
+  return (c, next) => {
     const presented = bearerOf(c.req.header("authorization"));
     if (presented === undefined) {
       throw new AuthLiteHonoError(
@@ -145,7 +146,7 @@ export function requireService(deps: GatewayDeps): MiddlewareHandler {
         UNAUTHORIZED_HEADERS,
       );
     }
-    await next();
+    return next();
   };
 }
 

@@ -188,9 +188,17 @@ export function httpErrorOf(err: unknown): AuthLiteHonoError {
 type Step = "login" | "callback" | "logout";
 
 /** The rest of the chain behind the kit's rate limit: a refusal of a step is its reply. */
-async function limited(kit: AuthKit, c: Context, next: Next): Promise<Response | void> {
+function limited(kit: AuthKit, c: Context, next: Next): Promise<Response | void> {
   const limiter = kit.limiter;
-  if (limiter === undefined) return await next();
+  return limiter === undefined ? next() : limitedBy(limiter, kit, c, next);
+}
+
+async function limitedBy(
+  limiter: MiddlewareHandler,
+  kit: AuthKit,
+  c: Context,
+  next: Next,
+): Promise<Response | void> {
   let passed = false;
   try {
     await limiter(c, () => {
