@@ -65,7 +65,7 @@ export function gatewayAuth(
   },
   settings: { postLoginPath: string; publicUrl: string | undefined; requireLoginStart: boolean },
 ): AuthKit {
-  return authKit({
+  const kit = authKit({
     client: options.client,
     sessionSecret: options.sessionSecret,
     ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
@@ -77,6 +77,8 @@ export function gatewayAuth(
     // `?error=<code>`; without one, the browser gets authRoutes()' HTML page.
     ...(options.ui === undefined ? {} : { callbackErrorPath: settings.postLoginPath }),
   });
+  // The gateway's own middleware adds the session routes' headers.
+  return { ...kit, replyHeaders: false };
 }
 
 /** A browser session that is signed in. */

@@ -8,7 +8,7 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import type { Context, Next } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
@@ -256,10 +256,11 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   });
 
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  app.onError(onGatewayError(secrets));
+  const onError = onGatewayError(secrets);
+  app.onError(onError);
   // Each request's span (and Server-Timing), around everything else.
   let checkFirst = options.ready?.checkOnFirstRequest ?? false;
-  app.use("*", (c, next) => {
+  const front = (c: Context, next: Next): Promise<void> => {
     if (checkFirst) {
       checkFirst = false;
       const first = readiness.check();
@@ -270,24 +271,22 @@ export function createGateway(options: GatewayOptions): GatewayApp {
       }
     }
     return telemetry.request(c, next, serverTiming);
-  });
+  };
   app.notFound((c) =>
     c.json(errorBody("ERR_NOT_FOUND", `Not found: ${c.req.method} ${c.req.path}`), 404)
   );
 
+  let corsLayer: MiddlewareHandler | undefined;
   if (options.cors !== undefined) {
     const allowed = options.cors;
     const allow = typeof allowed === "function" ? allowed : (o: string) => allowed.includes(o);
-    app.use(
-      "*",
-      cors({
-        origin: (origin) => (origin && allow(origin) ? origin : null),
-        credentials: true,
-        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-        allowHeaders: ["content-type", "authorization"],
-        maxAge: 600,
-      }),
-    );
+    corsLayer = cors({
+      origin: (origin) => (origin && allow(origin) ? origin : null),
+      credentials: true,
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowHeaders: ["content-type", "authorization"],
+      maxAge: 600,
+    });
   }
   const maxBody = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const tooLarge = (c: Context) =>
@@ -345,7 +344,7 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     }
     return limited(c, next, scope);
   };
-  app.use("*", async (c, next) => {
+  const guard = async (c: Context, next: Next): Promise<void> => {
     const scope = scopeOf(c.req.path);
     const refused = await guarded(c, next, scope);
     if (refused !== undefined && !c.finalized) c.res = refused;
@@ -354,7 +353,21 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     // Replies of these routes may carry tokens (RPC) or set session cookies.
     if (scope !== "") addReplyHeader(c, "cache-control", "no-store");
     addReplyHeader(c, "x-content-type-options", "nosniff");
-  });
+  };
+  if (corsLayer === undefined) {
+    // The span and the guard in one middleware (each one more costs a call and
+    // a promise on every request). An error of the guard itself (a rate limit)
+    // becomes its reply before the span ends, as Hono does at each layer.
+    app.use("*", (c, next) =>
+      front(c, () =>
+        guard(c, next).catch((err: unknown) => {
+          if (!(err instanceof Error)) throw err;
+          c.error = err;
+          c.res = onError(err, c);
+        })));
+  } else {
+    app.use("*", front, corsLayer, guard);
+  }
 
   readyRoute(app, readiness);
   adminStatusRoute(app, deps, telemetry);

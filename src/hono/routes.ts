@@ -96,6 +96,12 @@ export interface AuthKit {
   limiter: MiddlewareHandler | undefined;
   /** Where a browser whose callback failed goes, if not to the page. */
   callbackErrorPath: string | undefined;
+  /**
+   * Whether the routes add `Cache-Control: no-store` and `nosniff` to their
+   * replies themselves (`false` in the gateway, which adds them to every
+   * session route already).
+   */
+  replyHeaders: boolean;
 }
 
 /**
@@ -155,6 +161,7 @@ export function authKit(options: AuthRoutesOptions): AuthKit {
     callbackErrorPath: options.callbackErrorPath === undefined
       ? undefined
       : safeReturnPath(options.callbackErrorPath),
+    replyHeaders: true,
   };
 }
 
@@ -309,13 +316,21 @@ async function logoutInput(c: Context): Promise<boolean> {
 export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSchema, "/"> {
   const { client, cookies, login } = kit;
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    const refused = await limited(kit, c, next);
-    if (refused !== undefined && !c.finalized) c.res = refused;
-    // On the finished reply, in place (see _reply.ts), whatever built it.
-    addReplyHeader(c, "cache-control", "no-store");
-    addReplyHeader(c, "x-content-type-options", "nosniff");
-  });
+  if (kit.replyHeaders) {
+    app.use("*", async (c, next) => {
+      const refused = await limited(kit, c, next);
+      if (refused !== undefined && !c.finalized) c.res = refused;
+      // On the finished reply, in place (see _reply.ts), whatever built it.
+      addReplyHeader(c, "cache-control", "no-store");
+      addReplyHeader(c, "x-content-type-options", "nosniff");
+    });
+  } else if (kit.limiter !== undefined) {
+    // One middleware less on every session request when nothing is limited here.
+    app.use("*", async (c, next) => {
+      const refused = await limited(kit, c, next);
+      if (refused !== undefined && !c.finalized) c.res = refused;
+    });
+  }
 
   app.get("/login", (c) => {
     try {
