@@ -2,7 +2,7 @@
 // zod validator it stands in front of: it may accept only what zod accepts,
 // with zod's output, and every reply over a route with it is byte for byte the
 // reply without it, for valid and hostile bodies.
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -80,57 +80,55 @@ function bodiesOf(schema: z.ZodType): unknown[] {
   return bodies;
 }
 
-describe("fastCheckOf()", () => {
-  test("fastCheckOf() compiles the token and key inputs of the hot routes", () => {
-    for (const name of ["validateTokenSet", "validateAccessToken", "revokeToken"] as const) {
-      assert.ok(fastCheckOf(operations[name].input) !== undefined, name);
-    }
-  });
+test("fastCheckOf() compiles the token and key inputs of the hot routes", () => {
+  for (const name of ["validateTokenSet", "validateAccessToken", "revokeToken"] as const) {
+    assert.ok(fastCheckOf(operations[name].input) !== undefined, name);
+  }
+});
 
-  test("fastCheckOf() accepts only what zod accepts, with zod's output, for every operation", () => {
-    let compiled = 0;
-    let accepted = 0;
-    for (const name of names) {
-      const schema = operations[name].input as z.ZodType;
-      const check = fastCheckOf(schema);
-      if (check === undefined) continue;
-      compiled++;
-      for (const body of bodiesOf(schema)) {
-        const fast = check(body);
-        if (rejected(fast)) continue;
-        accepted++;
-        const slow = schema.safeParse(body);
-        assert.ok(
-          slow.success,
-          `${name}: the fast check accepted what zod refuses: ${JSON.stringify(body)}`,
-        );
-        assert.deepStrictEqual(fast, slow.data, `${name}: ${JSON.stringify(body)}`);
-        assert.deepStrictEqual(Object.keys(fast as object), Object.keys(slow.data as object));
-      }
+test("fastCheckOf() accepts only what zod accepts, with zod's output, for every operation", () => {
+  let compiled = 0;
+  let accepted = 0;
+  for (const name of names) {
+    const schema = operations[name].input as z.ZodType;
+    const check = fastCheckOf(schema);
+    if (check === undefined) continue;
+    compiled++;
+    for (const body of bodiesOf(schema)) {
+      const fast = check(body);
+      if (rejected(fast)) continue;
+      accepted++;
+      const slow = schema.safeParse(body);
+      assert.ok(
+        slow.success,
+        `${name}: the fast check accepted what zod refuses: ${JSON.stringify(body)}`,
+      );
+      assert.deepStrictEqual(fast, slow.data, `${name}: ${JSON.stringify(body)}`);
+      assert.deepStrictEqual(Object.keys(fast as object), Object.keys(slow.data as object));
     }
-    assert.ok(compiled >= 10, `compiled ${compiled}`);
-    assert.ok(accepted > 100, `accepted ${accepted}`);
-  });
+  }
+  assert.ok(compiled >= 10, `compiled ${compiled}`);
+  assert.ok(accepted > 100, `accepted ${accepted}`);
+});
 
-  test("fastCheckOf() accepts the valid token sets that the hot route sees", () => {
-    const check = fastCheckOf(operations.validateTokenSet.input)!;
-    for (
-      const body of [
-        { accessToken: "a" },
-        { accessToken: "a", refreshToken: "b" },
-        { accessToken: long(8192), refreshToken: long(8192), other: 1 },
-      ]
-    ) {
-      assert.ok(!rejected(check(body)), JSON.stringify(body));
-    }
-  });
+test("fastCheckOf() accepts the valid token sets that the hot route sees", () => {
+  const check = fastCheckOf(operations.validateTokenSet.input)!;
+  for (
+    const body of [
+      { accessToken: "a" },
+      { accessToken: "a", refreshToken: "b" },
+      { accessToken: long(8192), refreshToken: long(8192), other: 1 },
+    ]
+  ) {
+    assert.ok(!rejected(check(body)), JSON.stringify(body));
+  }
+});
 
-  test("fastCheckOf() has no check for a schema outside its subset", () => {
-    const input = operations.generateEditUserUrl.input; // z.url(): a format
-    assert.equal(fastCheckOf(input), undefined);
-    assert.equal(fastCheckOf(undefined), undefined);
-    assert.equal(fastCheckOf({}), undefined);
-  });
+test("fastCheckOf() has no check for a schema outside its subset", () => {
+  const input = operations.generateEditUserUrl.input; // z.url(): a format
+  assert.equal(fastCheckOf(input), undefined);
+  assert.equal(fastCheckOf(undefined), undefined);
+  assert.equal(fastCheckOf({}), undefined);
 });
 
 /** Bodies that took the fast path, by route app. */
@@ -205,66 +203,64 @@ async function reply(
   };
 }
 
-describe("fastJsonRoute()", () => {
-  test("fastJsonRoute() replies byte for byte as the zod validator alone, over valid and hostile bodies", async () => {
-    fastHits = 0;
-    for (
-      const name of ["validateTokenSet", "revokeToken", "generateUrl", "roles.validate"] as const
-    ) {
-      const path = operationPath(name);
-      const slow = routeApp(name, false);
-      const fast = routeApp(name, true);
-      const schema = operations[name].input as z.ZodType;
-      const bodies = [
-        ...RAW_BODIES,
-        ...bodiesOf(schema).slice(0, 120).map((b) => JSON.stringify(b)),
-      ];
-      for (const type of CONTENT_TYPES) {
-        for (const body of bodies) {
-          const expected = await reply(slow, path, type, body);
-          const got = await reply(fast, path, type, body);
-          assert.deepStrictEqual(got, expected, `${name} ${type} ${body?.slice(0, 80)}`);
-        }
+test("fastJsonRoute() replies byte for byte as the zod validator alone, over valid and hostile bodies", async () => {
+  fastHits = 0;
+  for (
+    const name of ["validateTokenSet", "revokeToken", "generateUrl", "roles.validate"] as const
+  ) {
+    const path = operationPath(name);
+    const slow = routeApp(name, false);
+    const fast = routeApp(name, true);
+    const schema = operations[name].input as z.ZodType;
+    const bodies = [
+      ...RAW_BODIES,
+      ...bodiesOf(schema).slice(0, 120).map((b) => JSON.stringify(b)),
+    ];
+    for (const type of CONTENT_TYPES) {
+      for (const body of bodies) {
+        const expected = await reply(slow, path, type, body);
+        const got = await reply(fast, path, type, body);
+        assert.deepStrictEqual(got, expected, `${name} ${type} ${body?.slice(0, 80)}`);
       }
     }
-    assert.ok(fastHits > 100, `the fast path answered ${fastHits} bodies`);
-  });
+  }
+  assert.ok(fastHits > 100, `the fast path answered ${fastHits} bodies`);
+});
 
-  test("POST /rpc/validateTokenSet answers hostile bodies with zod's issues through the gateway", async () => {
-    const fx = await startGateway();
-    try {
-      const slow = routeApp("validateTokenSet", false);
-      for (
-        const body of [
-          "{}",
-          "[]",
-          "null",
-          '{"accessToken":""}',
-          `{"accessToken":"${long(8193)}"}`,
-          '{"accessToken":"a","refreshToken":null}',
-          '{"accessToken":1}',
-        ]
-      ) {
-        const res = await fx.app.request("http://gw.test/rpc/validateTokenSet", {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${SERVICE_KEY}` },
-          body,
-        });
-        const expected = await reply(slow, "/validateTokenSet", "application/json", body);
-        assert.equal(res.status, 400, body);
-        assert.equal(await res.text(), expected.body, body);
-        assert.equal(res.headers.get("cache-control"), "no-store");
-        assert.equal(res.headers.get("x-content-type-options"), "nosniff");
-      }
-      // The credential is still checked first: the fast path is the route's, behind the guard.
+test("POST /rpc/validateTokenSet answers hostile bodies with zod's issues through the gateway", async () => {
+  const fx = await startGateway();
+  try {
+    const slow = routeApp("validateTokenSet", false);
+    for (
+      const body of [
+        "{}",
+        "[]",
+        "null",
+        '{"accessToken":""}',
+        `{"accessToken":"${long(8193)}"}`,
+        '{"accessToken":"a","refreshToken":null}',
+        '{"accessToken":1}',
+      ]
+    ) {
       const res = await fx.app.request("http://gw.test/rpc/validateTokenSet", {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` },
-        body: '{"accessToken":"a"}',
+        headers: { "content-type": "application/json", authorization: `Bearer ${SERVICE_KEY}` },
+        body,
       });
-      assert.equal(res.status, 401);
-    } finally {
-      await fx.close();
+      const expected = await reply(slow, "/validateTokenSet", "application/json", body);
+      assert.equal(res.status, 400, body);
+      assert.equal(await res.text(), expected.body, body);
+      assert.equal(res.headers.get("cache-control"), "no-store");
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     }
-  });
+    // The credential is still checked first: the fast path is the route's, behind the guard.
+    const res = await fx.app.request("http://gw.test/rpc/validateTokenSet", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_KEY}` },
+      body: '{"accessToken":"a"}',
+    });
+    assert.equal(res.status, 401);
+  } finally {
+    await fx.close();
+  }
 });
