@@ -22,7 +22,7 @@ import { Readiness, type ReadyOptions } from "./_ready.ts";
 import { type GatewayTelemetry, Telemetry } from "./_telemetry.ts";
 import { jsonReply } from "./_routes.ts";
 import { safeReturnPath } from "./_login.ts";
-import { addReplyHeader } from "../hono/_internal.ts";
+import { addReplyHeader, isNoStoreJson } from "../hono/_internal.ts";
 import type { SessionCookieOptions } from "./_session.ts";
 import { adminRoutes, adminStatusRoute, readyRoute } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
@@ -351,6 +351,7 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     // On the finished reply, in place (see src/hono/_reply.ts): set before the
     // handler, they made Hono build each reply's headers the slow way.
     // Replies of these routes may carry tokens (RPC) or set session cookies.
+    if (isNoStoreJson(c.res)) return; // built with both (the hot routes)
     if (scope !== "") addReplyHeader(c, "cache-control", "no-store");
     addReplyHeader(c, "x-content-type-options", "nosniff");
   };

@@ -36,7 +36,7 @@ import {
 import { confirmLoginPage, errorPage, isNavigation } from "./_pages.ts";
 import { rateLimiter, type RateLimitSettings } from "./_rate_limit.ts";
 import type { AuthRoutesSchema } from "./_schema.ts";
-import { addReplyHeader } from "./_reply.ts";
+import { addReplyHeader, noStoreJson } from "./_reply.ts";
 import { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";
 import { AuthLiteHonoError, type ErrorIssue } from "./errors.ts";
 import { noSessionError } from "./middleware.ts";
@@ -412,7 +412,11 @@ export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSch
   app.get("/me", async (c) => {
     const found = await sessionOn(kit, c);
     if (found.session === null) throw noSessionError(found.error, false);
-    return c.json({ user: found.session, session: { refreshed: found.refreshed } }, 200);
+    const body = { user: found.session, session: { refreshed: found.refreshed } };
+    // In the gateway, with no cookie to set, nothing has set headers on the
+    // context: the reply is built with the ones the gateway adds.
+    if (!kit.replyHeaders && found.setCookie.length === 0) return noStoreJson(body);
+    return c.json(body, 200);
   });
 
   app.post("/logout", async (c) => {
