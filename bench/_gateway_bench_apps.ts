@@ -22,6 +22,11 @@ export interface BenchApp {
   name: string;
   /** The step it is compared with. */
   baseline: string;
+  /**
+   * The bare route doing only what the gateway must (read the credential
+   * header, send the gateway's two security headers), if compared with one.
+   */
+  floor?: string;
   /** The app's fetch handler. */
   fetch: (request: Request) => Response | Promise<Response>;
   /** The path to load. */
@@ -107,6 +112,31 @@ export async function benchApps(): Promise<BenchApps> {
         session: { refreshed: seen.length !== 3 },
       });
     });
+  // The bare routes plus what no gateway can skip: reading the credential
+  // header, and replies with `Cache-Control: no-store` and `nosniff`.
+  const secured = {
+    "content-type": "application/json",
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+  };
+  const floor = new Hono()
+    .post("/json", async (c) => {
+      const authorized = c.req.header("authorization") !== undefined;
+      const body = await c.req.json<Pair>();
+      const reply = { state: authorized, access: body.accessToken, refresh: body.refreshToken };
+      return new Response(JSON.stringify(reply), { headers: secured });
+    })
+    .get("/me", (c) => {
+      const jar = getCookie(c);
+      const seen = ["access", "refresh", "profile"].filter((n) =>
+        jar[`authlite_${n}`] !== undefined
+      );
+      const reply = {
+        user: { uid: "u", email: "bench@example.com", name: null, img: null, roles: [] },
+        session: { refreshed: seen.length !== 3 },
+      };
+      return new Response(JSON.stringify(reply), { headers: secured });
+    });
   const cached = new Hono().post("/json", async (c) => {
     const body = await c.req.json<Pair>();
     return c.json(await client.validateTokenSet(body.accessToken, body.refreshToken));
@@ -181,8 +211,18 @@ export async function benchApps(): Promise<BenchApps> {
       body,
     },
     {
+      name: "bare + must",
+      baseline: "bare",
+      fetch: floor.fetch,
+      path: "/json",
+      method: "POST",
+      body,
+      auth,
+    },
+    {
       name: "gateway RPC",
       baseline: "bare",
+      floor: "bare + must",
       fetch: gateway.fetch,
       path: "/rpc/validateTokenSet",
       method: "POST",
@@ -198,8 +238,17 @@ export async function benchApps(): Promise<BenchApps> {
       cookie,
     },
     {
+      name: "bare GET + must",
+      baseline: "bare GET",
+      fetch: floor.fetch,
+      path: "/me",
+      method: "GET",
+      cookie,
+    },
+    {
       name: "gateway /auth/me",
       baseline: "bare GET",
+      floor: "bare GET + must",
       fetch: gateway.fetch,
       path: "/auth/me",
       method: "GET",

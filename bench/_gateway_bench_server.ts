@@ -16,6 +16,8 @@ export interface BenchVariant {
   name: string;
   /** The variant it is compared with. */
   baseline: string;
+  /** The bare route doing only what the gateway must, if any. */
+  floor?: string;
   /** The URL to load. */
   url: string;
   /** The request: method, body, headers. */

@@ -7,7 +7,9 @@
  * (`_gateway_bench_server.ts`, a child process); `wrk` (another process)
  * loads them in interleaved rounds; the table shows medians and each
  * variant's ratio to its baseline, with the spread of that ratio across
- * rounds.
+ * rounds, and the gateway's ratio to its "floor": the bare route plus what
+ * no gateway can skip (reading the credential header, replying with
+ * `Cache-Control: no-store` and `nosniff`).
  *
  *   npx deno run -A bench/gateway_bench.ts
  *
@@ -133,19 +135,23 @@ async function main(): Promise<void> {
     const rows = server.variants.map((v, vi) => ({ v, list: samples[si]?.[vi] ?? [] }));
     console.log(`\n${server.runtime}`);
     console.log(
-      "| variant | req/s | µs/request | p99 (ms) | of baseline | spread | p99 × | errors |",
+      "| variant | req/s | µs/request | p99 (ms) | of baseline | spread | of floor | p99 × | errors |",
     );
-    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const { v, list } of rows) {
       const base = rows.find((r) => r.v.name === v.baseline)?.list ?? [];
       const ratios = list.map((x, i) => x.rps / (base[i]?.rps ?? NaN));
+      const floor = rows.find((r) => r.v.name === v.floor)?.list;
+      const ofFloor = floor === undefined
+        ? ""
+        : median(list.map((x, i) => x.rps / (floor[i]?.rps ?? NaN))).toFixed(2);
       const rps = median(list.map((x) => x.rps));
       const p99 = median(list.map((x) => x.p99ms));
       const p99base = median(base.map((x) => x.p99ms));
       console.log(
         `| ${v.name} | ${rps.toFixed(0)} | ${(1e6 / rps).toFixed(1)} | ${p99.toFixed(2)} | ${
           median(ratios).toFixed(2)
-        } | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${
+        } | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${ofFloor} | ${
           (p99 / p99base).toFixed(2)
         } | ${list.reduce((a, x) => a + x.errors, 0)} |`,
       );
