@@ -147,10 +147,20 @@ export class Telemetry implements GatewayTelemetry {
    * @param serverTiming whether to add `Server-Timing`
    */
   request(c: Context, next: Next, serverTiming: boolean): Promise<void> {
-    // No OpenTelemetry SDK and no Server-Timing: nothing would see the span,
-    // the scope or the clock reads (the log and /admin/status are fed by events).
-    if (!serverTiming && !this.#otel.active()) return next();
-    return this.#traced(c, next, serverTiming);
+    return this.traces(serverTiming) ? this.#traced(c, next, serverTiming) : next();
+  }
+
+  /**
+   * Whether a request's span or `Server-Timing` would be seen: without an
+   * OpenTelemetry SDK and without `Server-Timing`, nothing would see the span,
+   * the scope or the clock reads (the log and /admin/status are fed by
+   * events), and {@linkcode Telemetry.request} skips them.
+   *
+   * @param serverTiming whether `Server-Timing` is added
+   * @returns `true` when they would
+   */
+  traces(serverTiming: boolean): boolean {
+    return serverTiming || this.#otel.active();
   }
 
   async #traced(c: Context, next: Next, serverTiming: boolean): Promise<void> {

@@ -260,16 +260,19 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   app.onError(onError);
   // Each request's span (and Server-Timing), around everything else.
   let checkFirst = options.ready?.checkOnFirstRequest ?? false;
-  const front = (c: Context, next: Next): Promise<void> => {
+  const first = (c: Context): void => {
     if (checkFirst) {
       checkFirst = false;
-      const first = readiness.check();
+      const check = readiness.check();
       try {
-        c.executionCtx.waitUntil(first);
+        c.executionCtx.waitUntil(check);
       } catch {
         // No execution context (not on Workers): the promise runs on its own.
       }
     }
+  };
+  const front = (c: Context, next: Next): Promise<void> => {
+    first(c);
     return telemetry.request(c, next, serverTiming);
   };
   app.notFound((c) =>
@@ -359,13 +362,19 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     // The span and the guard in one middleware (each one more costs a call and
     // a promise on every request). An error of the guard itself (a rate limit)
     // becomes its reply before the span ends, as Hono does at each layer.
-    app.use("*", (c, next) =>
-      front(c, () =>
+    // Without a span, Hono itself turns the guard's errors into replies.
+    app.use("*", (c, next) => {
+      if (!telemetry.traces(serverTiming)) {
+        first(c);
+        return guard(c, next);
+      }
+      return front(c, () =>
         guard(c, next).catch((err: unknown) => {
           if (!(err instanceof Error)) throw err;
           c.error = err;
           c.res = onError(err, c);
-        })));
+        }));
+    });
   } else {
     app.use("*", front, corsLayer, guard);
   }
