@@ -349,8 +349,20 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   };
   const guard = async (c: Context, next: Next): Promise<void> => {
     const scope = scopeOf(c.req.path);
-    const refused = await guarded(c, next, scope);
-    if (refused !== undefined && !c.finalized) c.res = refused;
+    let refused: Response | void;
+    let failed = false;
+    try {
+      refused = await guarded(c, next, scope);
+    } catch (err) {
+      // An error of the guard itself (a rate limit; the routes' errors became
+      // replies at their own layer): its reply here, as Hono would make it
+      // one layer up, so that it gets the headers below and the span its status.
+      if (!(err instanceof Error)) throw err;
+      c.error = err;
+      refused = onError(err, c);
+      failed = true;
+    }
+    if (refused !== undefined && (failed || !c.finalized)) c.res = refused;
     // On the finished reply, in place (see src/hono/_reply.ts): set before the
     // handler, they made Hono build each reply's headers the slow way.
     // Replies of these routes may carry tokens (RPC) or set session cookies.
@@ -360,20 +372,11 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   };
   if (corsLayer === undefined) {
     // The span and the guard in one middleware (each one more costs a call and
-    // a promise on every request). An error of the guard itself (a rate limit)
-    // becomes its reply before the span ends, as Hono does at each layer.
-    // Without a span, Hono itself turns the guard's errors into replies.
+    // a promise on every request); without a span, the guard alone.
     app.use("*", (c, next) => {
-      if (!telemetry.traces(serverTiming)) {
-        first(c);
-        return guard(c, next);
-      }
-      return front(c, () =>
-        guard(c, next).catch((err: unknown) => {
-          if (!(err instanceof Error)) throw err;
-          c.error = err;
-          c.res = onError(err, c);
-        }));
+      if (telemetry.traces(serverTiming)) return front(c, () => guard(c, next));
+      first(c);
+      return guard(c, next);
     });
   } else {
     app.use("*", front, corsLayer, guard);

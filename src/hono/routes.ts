@@ -318,7 +318,16 @@ export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSch
   const app = new Hono();
   if (kit.replyHeaders) {
     app.use("*", async (c, next) => {
-      const refused = await limited(kit, c, next);
+      let refused: Response | void;
+      try {
+        refused = await limited(kit, c, next);
+      } catch (err) {
+        // A refusal of the rate limit, answered by the app's error handler:
+        // on the context, they join the reply it builds.
+        c.header("cache-control", "no-store");
+        c.header("x-content-type-options", "nosniff");
+        throw err;
+      }
       if (refused !== undefined && !c.finalized) c.res = refused;
       // On the finished reply, in place (see _reply.ts), whatever built it.
       addReplyHeader(c, "cache-control", "no-store");
