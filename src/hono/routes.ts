@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { AuthLiteError, AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
 import {
@@ -36,7 +36,8 @@ import {
 import { confirmLoginPage, errorPage, isNavigation } from "./_pages.ts";
 import { rateLimiter, type RateLimitSettings } from "./_rate_limit.ts";
 import type { AuthRoutesSchema } from "./_schema.ts";
-import { addReplyHeader, noStoreJson } from "./_reply.ts";
+import { routesGuard } from "./_guard.ts";
+import { noStoreJson } from "./_reply.ts";
 import { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";
 import { AuthLiteHonoError, type ErrorIssue } from "./errors.ts";
 import { noSessionError } from "./middleware.ts";
@@ -194,33 +195,6 @@ export function httpErrorOf(err: unknown): AuthLiteHonoError {
 
 type Step = "login" | "callback" | "logout";
 
-/** The rest of the chain behind the kit's rate limit: a refusal of a step is its reply. */
-function limited(kit: AuthKit, c: Context, next: Next): Promise<Response | void> {
-  const limiter = kit.limiter;
-  return limiter === undefined ? next() : limitedBy(limiter, kit, c, next);
-}
-
-async function limitedBy(
-  limiter: MiddlewareHandler,
-  kit: AuthKit,
-  c: Context,
-  next: Next,
-): Promise<Response | void> {
-  let passed = false;
-  try {
-    await limiter(c, () => {
-      passed = true;
-      return next();
-    });
-  } catch (err) {
-    const step = (["login", "callback", "logout"] as const).find((s) =>
-      c.req.path.endsWith(STEP_PATHS[s])
-    );
-    if (passed || step === undefined) throw err;
-    return fail(kit, c, step, err);
-  }
-}
-
 const STEP_PATHS: Record<Step, string> = {
   login: "/login",
   callback: "/callback",
@@ -316,30 +290,13 @@ async function logoutInput(c: Context): Promise<boolean> {
 export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSchema, "/"> {
   const { client, cookies, login } = kit;
   const app = new Hono();
-  if (kit.replyHeaders) {
-    app.use("*", async (c, next) => {
-      let refused: Response | void;
-      try {
-        refused = await limited(kit, c, next);
-      } catch (err) {
-        // A refusal of the rate limit, answered by the app's error handler:
-        // on the context, they join the reply it builds.
-        c.header("cache-control", "no-store");
-        c.header("x-content-type-options", "nosniff");
-        throw err;
-      }
-      if (refused !== undefined && !c.finalized) c.res = refused;
-      // On the finished reply, in place (see _reply.ts), whatever built it.
-      addReplyHeader(c, "cache-control", "no-store");
-      addReplyHeader(c, "x-content-type-options", "nosniff");
-    });
-  } else if (kit.limiter !== undefined) {
-    // One middleware less on every session request when nothing is limited here.
-    app.use("*", async (c, next) => {
-      const refused = await limited(kit, c, next);
-      if (refused !== undefined && !c.finalized) c.res = refused;
-    });
-  }
+  const guard = routesGuard(kit.limiter, kit.replyHeaders, (c, err) => {
+    const step = (["login", "callback", "logout"] as const).find((s) =>
+      c.req.path.endsWith(STEP_PATHS[s])
+    );
+    return step === undefined ? undefined : fail(kit, c, step, err);
+  });
+  if (guard !== undefined) app.use("*", guard);
 
   app.get("/login", (c) => {
     try {
