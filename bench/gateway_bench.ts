@@ -7,13 +7,18 @@
  * (`_gateway_bench_server.ts`, a child process); `wrk` (another process)
  * loads them in interleaved rounds; the table shows medians and each
  * variant's ratio to its baseline, with the spread of that ratio across
- * rounds.
+ * rounds, and the gateway's ratio to its "floor": the bare route plus what
+ * no gateway can skip (reading the credential header, replying with
+ * `Cache-Control: no-store` and `nosniff`).
  *
  *   npx deno run -A bench/gateway_bench.ts
  *
  * Settings (environment): BENCH_ROUNDS (5), BENCH_SECONDS (5),
  * BENCH_CONNECTIONS (50), BENCH_THREADS (2), BENCH_RUNTIMES (`deno,bun`),
- * WRK (path of wrk, default `wrk`).
+ * WRK (path of wrk, default `wrk`), BENCH_BEFORE (the root of another
+ * checkout, e.g. an older commit with this `bench/` copied in: its server is
+ * started beside each runtime's and loaded in the same interleaved rounds,
+ * for a before/after in one run).
  *
  * @module
  */
@@ -36,6 +41,7 @@ const RUNTIMES = (env("BENCH_RUNTIMES") ?? "deno,bun").split(",");
 const WRK = env("WRK") ?? "wrk";
 const LUA = fileURLToPath(new URL("./wrk_request.lua", import.meta.url));
 const SERVER = fileURLToPath(new URL("./_gateway_bench_server.ts", import.meta.url));
+const BEFORE = env("BENCH_BEFORE");
 const BIN = fileURLToPath(new URL("../node_modules/.bin/", import.meta.url));
 
 /** What one wrk run measured. */
@@ -78,16 +84,21 @@ function wrk(v: BenchVariant): Promise<Sample> {
   });
 }
 
-async function start(runtime: string): Promise<Server> {
+async function start(runtime: string, root?: string): Promise<Server> {
+  const server = root === undefined ? SERVER : `${root}/bench/_gateway_bench_server.ts`;
   const [cmd, args] = runtime === "deno"
-    ? [`${BIN}deno`, ["run", "-A", SERVER]]
-    : [`${BIN}bun`, [SERVER]];
-  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+    ? [`${BIN}deno`, ["run", "-A", server]]
+    : [`${BIN}bun`, [server]];
+  const child = spawn(cmd, args, {
+    stdio: ["pipe", "pipe", "inherit"],
+    ...(root === undefined ? {} : { cwd: root }),
+  });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error(`The ${runtime} bench server did not start`);
   const info = JSON.parse(first.value) as { runtime: string; variants: BenchVariant[] };
-  return { runtime: info.runtime, variants: info.variants, child, lines };
+  const label = root === undefined ? info.runtime : `${info.runtime}, before (${root})`;
+  return { runtime: label, variants: info.variants, child, lines };
 }
 
 async function stop(server: Server): Promise<string> {
@@ -109,7 +120,10 @@ const median = (values: number[]): number => {
 
 async function main(): Promise<void> {
   const servers: Server[] = [];
-  for (const runtime of RUNTIMES) servers.push(await start(runtime));
+  for (const runtime of RUNTIMES) {
+    if (BEFORE !== undefined) servers.push(await start(runtime, BEFORE));
+    servers.push(await start(runtime));
+  }
   // samples[server][variant] = one sample a round
   const samples = servers.map((s) => s.variants.map((): Sample[] => []));
   for (let round = 1; round <= ROUNDS; round++) {
@@ -133,19 +147,23 @@ async function main(): Promise<void> {
     const rows = server.variants.map((v, vi) => ({ v, list: samples[si]?.[vi] ?? [] }));
     console.log(`\n${server.runtime}`);
     console.log(
-      "| variant | req/s | µs/request | p99 (ms) | of baseline | spread | p99 × | errors |",
+      "| variant | req/s | µs/request | p99 (ms) | of baseline | spread | of floor | p99 × | errors |",
     );
-    console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+    console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (const { v, list } of rows) {
       const base = rows.find((r) => r.v.name === v.baseline)?.list ?? [];
       const ratios = list.map((x, i) => x.rps / (base[i]?.rps ?? NaN));
+      const floor = rows.find((r) => r.v.name === v.floor)?.list;
+      const ofFloor = floor === undefined
+        ? ""
+        : median(list.map((x, i) => x.rps / (floor[i]?.rps ?? NaN))).toFixed(2);
       const rps = median(list.map((x) => x.rps));
       const p99 = median(list.map((x) => x.p99ms));
       const p99base = median(base.map((x) => x.p99ms));
       console.log(
         `| ${v.name} | ${rps.toFixed(0)} | ${(1e6 / rps).toFixed(1)} | ${p99.toFixed(2)} | ${
           median(ratios).toFixed(2)
-        } | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${
+        } | ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ${ofFloor} | ${
           (p99 / p99base).toFixed(2)
         } | ${list.reduce((a, x) => a + x.errors, 0)} |`,
       );

@@ -91,6 +91,9 @@ test("createGateway() with rateLimit answers 429 with Retry-After past the limit
     const limited = await call();
     assert.equal(limited.status, 429);
     assert.equal(limited.headers.get("retry-after"), "60");
+    // The guard's own refusal carries the session routes' headers too.
+    assert.equal(limited.headers.get("cache-control"), "no-store");
+    assert.equal(limited.headers.get("x-content-type-options"), "nosniff");
     assert.equal((await limited.json()).error.code, "ERR_RATE_LIMITED");
     assert.equal((await fx.app.request(`${ORIGIN}/health`)).status, 200, "health is not limited");
     t += 60_000;

@@ -66,7 +66,7 @@ export function gatewayAuth(
   },
   settings: { postLoginPath: string; publicUrl: string | undefined; requireLoginStart: boolean },
 ): AuthKit {
-  return authKit({
+  const kit = authKit({
     client: options.client,
     sessionSecret: options.sessionSecret,
     ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
@@ -78,6 +78,8 @@ export function gatewayAuth(
     // `?error=<code>`; without one, the browser gets authRoutes()' HTML page.
     ...(options.ui === undefined ? {} : { callbackErrorPath: settings.postLoginPath }),
   });
+  // The gateway's own middleware adds the session routes' headers.
+  return { ...kit, replyHeaders: false };
 }
 
 /** A browser session that is signed in. */
@@ -128,7 +130,8 @@ export async function currentSession(c: Context, deps: GatewayDeps): Promise<Sig
  * @returns the middleware
  */
 export function requireService(deps: GatewayDeps): MiddlewareHandler {
-  return async (c, next) => {
+  // Not async: one promise less on every RPC call (a throw is caught by Hono as well).
+  return (c, next) => {
     const presented = bearerOf(c.req.header("authorization"));
     if (presented === undefined) {
       throw new AuthLiteHonoError(
@@ -146,7 +149,7 @@ export function requireService(deps: GatewayDeps): MiddlewareHandler {
         UNAUTHORIZED_HEADERS,
       );
     }
-    await next();
+    return next();
   };
 }
 

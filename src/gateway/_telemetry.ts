@@ -16,6 +16,7 @@ import {
   recordOf,
   throttledLog,
 } from "./_logger.ts";
+import { setReplyHeader } from "../hono/_internal.ts";
 import { Otel } from "./_telemetry_otel.ts";
 import { StatusBoard, type StatusReport } from "./_telemetry_status.ts";
 
@@ -138,13 +139,31 @@ export class Telemetry implements GatewayTelemetry {
 
   /**
    * Run a request inside its span (and its scope), then end the span and add
-   * `Server-Timing` when asked.
+   * `Server-Timing` when asked; when neither a span nor `Server-Timing` would
+   * be seen, run it as it is.
    *
    * @param c the context
    * @param next the rest of the chain
    * @param serverTiming whether to add `Server-Timing`
    */
-  async request(c: Context, next: Next, serverTiming: boolean): Promise<void> {
+  request(c: Context, next: Next, serverTiming: boolean): Promise<void> {
+    return this.traces(serverTiming) ? this.#traced(c, next, serverTiming) : next();
+  }
+
+  /**
+   * Whether a request's span or `Server-Timing` would be seen: without an
+   * OpenTelemetry SDK and without `Server-Timing`, nothing would see the span,
+   * the scope or the clock reads (the log and /admin/status are fed by
+   * events), and {@linkcode Telemetry.request} skips them.
+   *
+   * @param serverTiming whether `Server-Timing` is added
+   * @returns `true` when they would
+   */
+  traces(serverTiming: boolean): boolean {
+    return serverTiming || this.#otel.active();
+  }
+
+  async #traced(c: Context, next: Next, serverTiming: boolean): Promise<void> {
     const started = performance.now();
     const method = c.req.method;
     const span = this.#otel.startRequest(method, c.req.path);
@@ -164,7 +183,7 @@ export class Telemetry implements GatewayTelemetry {
       const ms = performance.now() - started;
       const status = c.res.status;
       this.#otel.endRequest(span, method, routeOf(c), status, ms / 1000);
-      if (serverTiming) c.header("server-timing", timing(scope, ms, als !== undefined));
+      if (serverTiming) setReplyHeader(c, "server-timing", timing(scope, ms, als !== undefined));
     }
   }
 }

@@ -13,8 +13,10 @@ import {
   type Context as OtelContext,
   context,
   type Counter,
+  createNoopMeter,
   type Histogram,
   metrics,
+  ProxyTracerProvider,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -27,6 +29,15 @@ import type { AuthLiteEvent } from "../_events.ts";
 export const INSTRUMENTATION = "authlite";
 
 const BREAKER_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
+
+/** What the global tracer provider delegates to while no SDK is registered. */
+const NOOP_TRACERS = new ProxyTracerProvider().getDelegate();
+
+/** Whether a tracer provider is registered (now: one may be registered after the gateway is built). */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_TRACERS;
+}
 
 /** The gateway's spans and metrics. */
 export class Otel {
@@ -42,11 +53,14 @@ export class Otel {
   #rateLimited: Counter;
   #credentials: Counter;
   #breakers: Record<"upstream" | "store", number> = { upstream: 0, store: 0 };
+  /** Whether the meter is the API's no-op one (no SDK was registered when it was taken). */
+  readonly #noMeter: boolean;
 
   /** The instruments, from the global providers. */
   constructor() {
     this.tracer = trace.getTracer(INSTRUMENTATION);
     const m = metrics.getMeter(INSTRUMENTATION);
+    this.#noMeter = m === createNoopMeter();
     this.#requestDuration = m.createHistogram("http.server.request.duration", {
       description: "Duration of the gateway's HTTP requests",
       unit: "s",
@@ -87,6 +101,17 @@ export class Otel {
         result.observe(this.#breakers[name], { "authlite.breaker": name });
       }
     });
+  }
+
+  /**
+   * Whether a request's span and metrics would be recorded anywhere: a meter
+   * provider was registered before this was built, or a tracer provider is
+   * registered now. Without either, a request's telemetry is skipped.
+   *
+   * @returns `true` when they would
+   */
+  active(): boolean {
+    return !this.#noMeter || tracing();
   }
 
   /**

@@ -8,7 +8,7 @@
  */
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import type { Context, Next } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
@@ -23,6 +23,7 @@ import { Readiness, type ReadyOptions } from "./_ready.ts";
 import { type GatewayTelemetry, Telemetry } from "./_telemetry.ts";
 import { jsonReply } from "./_routes.ts";
 import { safeReturnPath } from "./_login.ts";
+import { addReplyHeader, isNoStoreJson } from "../hono/_internal.ts";
 import type { SessionCookieOptions } from "./_session.ts";
 import { adminRoutes, adminStatusRoute, readyRoute } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
@@ -256,38 +257,40 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   });
 
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  app.onError(onGatewayError(secrets));
+  const onError = onGatewayError(secrets);
+  app.onError(onError);
   // Each request's span (and Server-Timing), around everything else.
   let checkFirst = options.ready?.checkOnFirstRequest ?? false;
-  app.use("*", (c, next) => {
+  const first = (c: Context): void => {
     if (checkFirst) {
       checkFirst = false;
-      const first = readiness.check();
+      const check = readiness.check();
       try {
-        c.executionCtx.waitUntil(first);
+        c.executionCtx.waitUntil(check);
       } catch {
         // No execution context (not on Workers): the promise runs on its own.
       }
     }
+  };
+  const front = (c: Context, next: Next): Promise<void> => {
+    first(c);
     return telemetry.request(c, next, serverTiming);
-  });
+  };
   app.notFound((c) =>
     c.json(errorBody("ERR_NOT_FOUND", `Not found: ${c.req.method} ${c.req.path}`), 404)
   );
 
+  let corsLayer: MiddlewareHandler | undefined;
   if (options.cors !== undefined) {
     const allowed = options.cors;
     const allow = typeof allowed === "function" ? allowed : (o: string) => allowed.includes(o);
-    app.use(
-      "*",
-      cors({
-        origin: (origin) => (origin && allow(origin) ? origin : null),
-        credentials: true,
-        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
-        allowHeaders: ["content-type", "authorization"],
-        maxAge: 600,
-      }),
-    );
+    corsLayer = cors({
+      origin: (origin) => (origin && allow(origin) ? origin : null),
+      credentials: true,
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+      allowHeaders: ["content-type", "authorization"],
+      maxAge: 600,
+    });
   }
   const maxBody = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
   const tooLarge = (c: Context) =>
@@ -331,14 +334,7 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   };
   // One middleware in front of every route (each one more costs a call and a
   // promise on the hot path): headers, the body limit, the rate limits.
-  app.use("*", (c, next) => {
-    const path = c.req.path;
-    const scope = scopeOf(path);
-    // Set before the handler runs, so they join the reply it builds; set after,
-    // Hono would have to copy the finished reply (a fifth of a cached call).
-    // Replies of these routes may carry tokens (RPC) or set session cookies.
-    if (scope !== "") c.header("cache-control", "no-store");
-    c.header("x-content-type-options", "nosniff");
+  const guarded = (c: Context, next: Next, scope: Scope): Promise<Response | void> | Response => {
     const method = c.req.method;
     if (method !== "GET" && method !== "HEAD" && method !== "OPTIONS") {
       // A declared length is checked from the header alone: touching the body
@@ -348,10 +344,44 @@ export function createGateway(options: GatewayOptions): GatewayApp {
       if (length === undefined || c.req.header("transfer-encoding") !== undefined) {
         return streamedLimit(c, () => limited(c, next, scope) as Promise<void>);
       }
-      if (Number(length) > maxBody) return Promise.resolve(tooLarge(c));
+      if (Number(length) > maxBody) return tooLarge(c);
     }
     return limited(c, next, scope);
-  });
+  };
+  const guard = async (c: Context, next: Next): Promise<void> => {
+    const scope = scopeOf(c.req.path);
+    let refused: Response | void;
+    let failed = false;
+    try {
+      refused = await guarded(c, next, scope);
+    } catch (err) {
+      // An error of the guard itself (a rate limit; the routes' errors became
+      // replies at their own layer): its reply here, as Hono would make it
+      // one layer up, so that it gets the headers below and the span its status.
+      if (!(err instanceof Error)) throw err;
+      c.error = err;
+      refused = onError(err, c);
+      failed = true;
+    }
+    if (refused !== undefined && (failed || !c.finalized)) c.res = refused;
+    // On the finished reply, in place (see src/hono/_reply.ts): set before the
+    // handler, they made Hono build each reply's headers the slow way.
+    // Replies of these routes may carry tokens (RPC) or set session cookies.
+    if (isNoStoreJson(c.res)) return; // built with both (the hot routes)
+    if (scope !== "") addReplyHeader(c, "cache-control", "no-store");
+    addReplyHeader(c, "x-content-type-options", "nosniff");
+  };
+  if (corsLayer === undefined) {
+    // The span and the guard in one middleware (each one more costs a call and
+    // a promise on every request); without a span, the guard alone.
+    app.use("*", (c, next) => {
+      if (telemetry.traces(serverTiming)) return front(c, () => guard(c, next));
+      first(c);
+      return guard(c, next);
+    });
+  } else {
+    app.use("*", front, corsLayer, guard);
+  }
 
   readyRoute(app, readiness);
   adminStatusRoute(app, deps, telemetry);

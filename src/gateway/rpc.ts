@@ -6,7 +6,10 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { type GatewayDeps, requireService } from "./_deps.ts";
+import { fastCheckOf, fastJsonRoute } from "./_fast_input.ts";
+import { noStoreJson } from "../hono/_internal.ts";
 import { rpcRoute } from "./_routes.ts";
 import { validationHook } from "./errors.ts";
 import { type OperationName, operationPath, operations } from "./operations.ts";
@@ -32,10 +35,19 @@ export function rpcRoutes(deps: GatewayDeps): OpenAPIHono {
     );
     // The table ties each input schema to its call and its output schema
     // (checked where it is written); the loop only wires them.
-    app.openapi(route, async (c) => {
-      const input = c.req.valid("json") as never;
-      return c.json(await operation.run(client, input) as never, 200);
-    });
+    // The reply is built with the headers the gateway adds to every RPC reply
+    // (nothing sets any on the context before it: see noStoreJson()).
+    const handler = async (c: Context) => {
+      const input = c.req.valid("json" as never) as never;
+      return noStoreJson(await operation.run(client, input)) as never;
+    };
+    // The same schema, compiled where it can be: a body it accepts skips the
+    // zod validator; anything else meets it (and its error replies) as before.
+    const fast = fastCheckOf(operation.input);
+    app.openapi(
+      fast === undefined ? route : { ...route, middleware: fastJsonRoute(fast, handler) },
+      handler,
+    );
   }
   return app;
 }

@@ -18,6 +18,7 @@ export {
   safeRedirect,
   safeReturnPath,
 } from "./_login.ts";
+export { addReplyHeader, isNoStoreJson, noStoreJson, setReplyHeader } from "./_reply.ts";
 export { peerOf, rateLimiter, type RateLimitSettings } from "./_rate_limit.ts";
 export type { AuthRoutesSchema, MeReply } from "./_schema.ts";
 export { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";

@@ -36,6 +36,8 @@ import {
 import { confirmLoginPage, errorPage, isNavigation } from "./_pages.ts";
 import { rateLimiter, type RateLimitSettings } from "./_rate_limit.ts";
 import type { AuthRoutesSchema } from "./_schema.ts";
+import { routesGuard } from "./_guard.ts";
+import { noStoreJson } from "./_reply.ts";
 import { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";
 import { AuthLiteHonoError, type ErrorIssue } from "./errors.ts";
 import { noSessionError } from "./middleware.ts";
@@ -95,6 +97,12 @@ export interface AuthKit {
   limiter: MiddlewareHandler | undefined;
   /** Where a browser whose callback failed goes, if not to the page. */
   callbackErrorPath: string | undefined;
+  /**
+   * Whether the routes add `Cache-Control: no-store` and `nosniff` to their
+   * replies themselves (`false` in the gateway, which adds them to every
+   * session route already).
+   */
+  replyHeaders: boolean;
 }
 
 /**
@@ -154,6 +162,7 @@ export function authKit(options: AuthRoutesOptions): AuthKit {
     callbackErrorPath: options.callbackErrorPath === undefined
       ? undefined
       : safeReturnPath(options.callbackErrorPath),
+    replyHeaders: true,
   };
 }
 
@@ -281,26 +290,13 @@ async function logoutInput(c: Context): Promise<boolean> {
 export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSchema, "/"> {
   const { client, cookies, login } = kit;
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    // Set before the handler: they join the reply it builds.
-    c.header("cache-control", "no-store");
-    c.header("x-content-type-options", "nosniff");
-    const limiter = kit.limiter;
-    if (limiter === undefined) return await next();
-    let passed = false;
-    try {
-      await limiter(c, () => {
-        passed = true;
-        return next();
-      });
-    } catch (err) {
-      const step = (["login", "callback", "logout"] as const).find((s) =>
-        c.req.path.endsWith(STEP_PATHS[s])
-      );
-      if (passed || step === undefined) throw err;
-      return fail(kit, c, step, err);
-    }
+  const guard = routesGuard(kit.limiter, kit.replyHeaders, (c, err) => {
+    const step = (["login", "callback", "logout"] as const).find((s) =>
+      c.req.path.endsWith(STEP_PATHS[s])
+    );
+    return step === undefined ? undefined : fail(kit, c, step, err);
   });
+  if (guard !== undefined) app.use("*", guard);
 
   app.get("/login", (c) => {
     try {
@@ -382,7 +378,11 @@ export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSch
   app.get("/me", async (c) => {
     const found = await sessionOn(kit, c);
     if (found.session === null) throw noSessionError(found.error, false);
-    return c.json({ user: found.session, session: { refreshed: found.refreshed } }, 200);
+    const body = { user: found.session, session: { refreshed: found.refreshed } };
+    // In the gateway, with no cookie to set, nothing has set headers on the
+    // context: the reply is built with the ones the gateway adds.
+    if (!kit.replyHeaders && found.setCookie.length === 0) return noStoreJson(body);
+    return c.json(body, 200);
   });
 
   app.post("/logout", async (c) => {

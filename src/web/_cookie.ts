@@ -27,8 +27,9 @@ export interface CookieAttributes {
 const NAME = /^[!#-:<>-[\]-~]+$/;
 const VALUE = /^[ !#-:<-[\]-~]*$/;
 
-function trim(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, "");
+/** Whether a UTF-16 code unit is a space or a tab (what the parser trims). */
+function isBlank(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 function decode(value: string): string {
@@ -43,21 +44,38 @@ function decode(value: string): string {
 /**
  * The cookies of a `Cookie` header.
  *
+ * By index, without a regular expression per trim or a copy per pair: a
+ * session sends three cookies of ~1.5 KB on every request.
+ *
  * @param header the header's value, if any
  * @returns name → value (no prototype)
  */
 export function parseCookies(header: string | null | undefined): Record<string, string> {
   const jar: Record<string, string> = Object.create(null);
   if (!header) return jar;
-  for (const pair of header.split(";")) {
-    const at = pair.indexOf("=");
-    if (at === -1) continue;
-    const name = trim(pair.slice(0, at));
+  const length = header.length;
+  for (let start = 0, end = 0; start <= length; start = end + 1) {
+    end = header.indexOf(";", start);
+    if (end === -1) end = length;
+    const at = header.indexOf("=", start);
+    if (at === -1 || at > end) continue;
+    // The name: [start, at) without its blanks.
+    let from = start;
+    let to = at;
+    while (from < to && isBlank(header.charCodeAt(from))) from++;
+    while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
+    const name = header.slice(from, to);
     if (!NAME.test(name) || name in jar) continue;
-    let value = trim(pair.slice(at + 1));
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-      value = value.slice(1, -1);
+    // The value: (at, end) without its blanks, then its quotes.
+    from = at + 1;
+    to = end;
+    while (from < to && isBlank(header.charCodeAt(from))) from++;
+    while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
+    if (to - from >= 2 && header.charCodeAt(from) === 0x22 && header.charCodeAt(to - 1) === 0x22) {
+      from++;
+      to--;
     }
+    const value = header.slice(from, to);
     if (VALUE.test(value)) jar[name] = decode(value);
   }
   return jar;

@@ -91,7 +91,7 @@ export class SessionCookieCodec {
   // Synchronous: Web Crypto costs tens of microseconds a call on some
   // runtimes, and every request with a session checks this signature.
   #mac: HmacSha256 | undefined;
-  #verified = new Map<string, CurrentUser>();
+  #verified = new Map<string, { access: string; user: CurrentUser }>();
   #prefix: string;
   #attributes: CookieAttributes;
 
@@ -194,14 +194,15 @@ export class SessionCookieCodec {
     if (raw === undefined) return undefined;
     // A cookie is verified once per distinct value next to its access token;
     // the result is kept in process (the process holds both anyway), frozen.
-    const key = `${access}\n${raw}`;
-    const seen = this.#verified.get(key);
-    if (seen !== undefined) return seen;
+    // Keyed by the cookie alone (no 2 KB key to build and hash per request),
+    // the access token it was verified with beside it.
+    const seen = this.#verified.get(raw);
+    if (seen !== undefined && seen.access === access) return seen.user;
     const user = this.#verify(raw, access);
     if (user === undefined) return undefined;
     if (this.#verified.size >= VERIFIED_MAX) this.#verified.clear();
     const frozen = Object.freeze({ ...user, roles: Object.freeze([...user.roles]) });
-    this.#verified.set(key, frozen as CurrentUser);
+    this.#verified.set(raw, { access, user: frozen as CurrentUser });
     return frozen as CurrentUser;
   }
 
