@@ -2,6 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { TokenSetCache } from "../src/cache/token_set_cache.ts";
 import { memoryStore } from "../src/cache/memory_store.ts";
+import type { KVStore } from "../src/cache/store.ts";
 import { AuthLiteError, AuthLiteTokenSetError } from "../src/errors.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { type CacheHarness, RecordingStore, startHarness } from "./_cache_harness.ts";
@@ -208,6 +209,56 @@ describe("TokenSetCache against the emulator", () => {
       assert.equal(h.calls().refresh, 1);
       fail(new Error("gave up"));
       assert.ok((await stuck) instanceof Error);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("validateTokenSet(): another instance that reads the grace pair while the new access token's entry is being written does not present the spent refresh token", async () => {
+    const h = await startHarness({ accessTokenTtlSeconds: 120 });
+    try {
+      const inner = memoryStore({ now: h.now });
+      let hold: ((release: Promise<void>) => void) | null = null;
+      let release = () => {};
+      const store: KVStore = {
+        get: (key) => inner.get(key),
+        getMany: (keys) => inner.getMany!(keys),
+        delete: (key) => inner.delete(key),
+        putIfAbsent: (key, value, options) => inner.putIfAbsent!(key, value, options),
+        put: async (key, value, options) => {
+          const held = hold;
+          hold = null;
+          if (held !== null) {
+            // The first write after the refresh is slow; the others are not.
+            const gate = new Promise<void>((resolve) => (release = resolve));
+            held(gate);
+            await gate;
+          }
+          return await inner.put(key, value, options);
+        },
+      };
+      const a = new TokenSetCache({ store, secretKey, now: h.now });
+      const b = new TokenSetCache({ store, secretKey, now: h.now });
+      const s = h.session();
+      h.advance(300);
+      h.emulator.resetRequests();
+      let second: Promise<unknown> | null = null;
+      const upstream = {
+        ...h.upstream,
+        refresh: async (refreshToken: string, accessToken?: string) => {
+          const pair = await h.upstream.refresh(refreshToken, accessToken);
+          hold = (gate) => {
+            second = checkSet(b, s.accessToken, s.refreshToken, h.upstream).catch((e) => e);
+            setTimeout(() => release(), 300);
+            void gate;
+          };
+          return pair;
+        },
+      };
+      const first = await checkSet(a, s.accessToken, s.refreshToken, upstream);
+      assert.ok(second !== null);
+      assert.deepEqual(await second, first);
+      assert.equal(h.calls().refresh, 1, "the refresh token was presented once");
     } finally {
       await h.close();
     }

@@ -246,8 +246,12 @@ async function record(
     refreshedWith: r.rm,
   };
   const am = r.am;
-  // What the callers still holding the old pair wait for: retried.
-  await Promise.all([valid, es.store.persist(() => es.write(es.key("at", am), old))]);
+  // What the callers still holding the old pair wait for: retried. Written once
+  // the new access token's entry is: a caller on another instance that finds
+  // the grace pair checks that entry, and must not find it missing (it would
+  // take the pair for someone else's and present the spent refresh token).
+  await valid;
+  await es.store.persist(() => es.write(es.key("at", am), old));
   // And, in this process, for a caller whose validation read the old token's
   // key before the write and whose refresh starts after this one ended: on a
   // store without claims (Workers KV) it would otherwise redeem the token again.
