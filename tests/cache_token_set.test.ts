@@ -23,6 +23,34 @@ async function withMemoryCache(
   }
 }
 
+/**
+ * Two instances (caches) sharing `store` (a `memoryStore()` on the harness's
+ * clock by default), and a session whose access token has expired while its
+ * refresh token has not; the emulator's request counts start after it.
+ */
+async function withTwoInstances(
+  run: (
+    h: CacheHarness,
+    a: TokenSetCache,
+    b: TokenSetCache,
+    s: { accessToken: string; refreshToken: string },
+  ) => Promise<void>,
+  storeOf: (h: CacheHarness) => KVStore = (h) => memoryStore({ now: h.now }),
+): Promise<void> {
+  const h = await startHarness({ accessTokenTtlSeconds: 120 });
+  try {
+    const store = storeOf(h);
+    const a = new TokenSetCache({ store, secretKey, now: h.now });
+    const b = new TokenSetCache({ store, secretKey, now: h.now });
+    const s = h.session();
+    h.advance(300);
+    h.emulator.resetRequests();
+    await run(h, a, b, s);
+  } finally {
+    await h.close();
+  }
+}
+
 describe("TokenSetCache against the emulator", () => {
   test("validateTokenSet() makes zero upstream calls the second time", async () => {
     await withMemoryCache({}, async (h, cache) => {
@@ -151,14 +179,7 @@ describe("TokenSetCache against the emulator", () => {
     // Two instances share a store with claims. The first one's refresh is slow
     // upstream (throttled, retrying): longer than the claim's 10 s. The claim is
     // renewed while it waits, so the second instance does not present the token.
-    const h = await startHarness({ accessTokenTtlSeconds: 120 });
-    try {
-      const store = memoryStore({ now: h.now });
-      const a = new TokenSetCache({ store, secretKey, now: h.now });
-      const b = new TokenSetCache({ store, secretKey, now: h.now });
-      const s = h.session();
-      h.advance(300);
-      h.emulator.resetRequests();
+    await withTwoInstances(async (h, a, b, s) => {
       let second: Promise<unknown> | null = null;
       const slow = {
         ...h.upstream,
@@ -175,20 +196,11 @@ describe("TokenSetCache against the emulator", () => {
       assert.ok(second !== null);
       assert.deepEqual(await second, first);
       assert.equal(h.calls().refresh, 1, "the refresh token was presented once");
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   test("validateTokenSet(): a refresh that never answers upstream stops renewing its claim after 60 s; another instance then refreshes", async () => {
-    const h = await startHarness({ accessTokenTtlSeconds: 120 });
-    try {
-      const store = memoryStore({ now: h.now });
-      const a = new TokenSetCache({ store, secretKey, now: h.now });
-      const b = new TokenSetCache({ store, secretKey, now: h.now });
-      const s = h.session();
-      h.advance(300);
-      h.emulator.resetRequests();
+    await withTwoInstances(async (h, a, b, s) => {
       let called = () => {};
       const upstreamCalled = new Promise<void>((resolve) => (called = resolve));
       let fail = (_: Error) => {};
@@ -209,18 +221,16 @@ describe("TokenSetCache against the emulator", () => {
       assert.equal(h.calls().refresh, 1);
       fail(new Error("gave up"));
       assert.ok((await stuck) instanceof Error);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   test("validateTokenSet(): another instance that reads the grace pair while the new access token's entry is being written does not present the spent refresh token", async () => {
-    const h = await startHarness({ accessTokenTtlSeconds: 120 });
-    try {
+    let hold: ((release: Promise<void>) => void) | null = null;
+    let release = () => {};
+    /** A store whose first write after `hold` is set waits for `release`. */
+    const slowFirstWrite = (h: CacheHarness): KVStore => {
       const inner = memoryStore({ now: h.now });
-      let hold: ((release: Promise<void>) => void) | null = null;
-      let release = () => {};
-      const store: KVStore = {
+      return {
         get: (key) => inner.get(key),
         getMany: (keys) => inner.getMany!(keys),
         delete: (key) => inner.delete(key),
@@ -229,7 +239,6 @@ describe("TokenSetCache against the emulator", () => {
           const held = hold;
           hold = null;
           if (held !== null) {
-            // The first write after the refresh is slow; the others are not.
             const gate = new Promise<void>((resolve) => (release = resolve));
             held(gate);
             await gate;
@@ -237,20 +246,18 @@ describe("TokenSetCache against the emulator", () => {
           return await inner.put(key, value, options);
         },
       };
-      const a = new TokenSetCache({ store, secretKey, now: h.now });
-      const b = new TokenSetCache({ store, secretKey, now: h.now });
-      const s = h.session();
-      h.advance(300);
-      h.emulator.resetRequests();
+    };
+    await withTwoInstances(async (h, a, b, s) => {
       let second: Promise<unknown> | null = null;
       const upstream = {
         ...h.upstream,
         refresh: async (refreshToken: string, accessToken?: string) => {
           const pair = await h.upstream.refresh(refreshToken, accessToken);
-          hold = (gate) => {
+          // The first write of the refresh's outcome is slow; meanwhile the other
+          // instance comes with the old pair.
+          hold = () => {
             second = checkSet(b, s.accessToken, s.refreshToken, h.upstream).catch((e) => e);
             setTimeout(() => release(), 300);
-            void gate;
           };
           return pair;
         },
@@ -259,9 +266,7 @@ describe("TokenSetCache against the emulator", () => {
       assert.ok(second !== null);
       assert.deepEqual(await second, first);
       assert.equal(h.calls().refresh, 1, "the refresh token was presented once");
-    } finally {
-      await h.close();
-    }
+    }, slowFirstWrite);
   });
 
   test("forget() sends the next validation upstream", async () => {
