@@ -54,11 +54,18 @@ export function parseCookies(header: string | null | undefined): Record<string, 
   const jar: Record<string, string> = Object.create(null);
   if (!header) return jar;
   const length = header.length;
+  // The next "=" at or after `start`, looked for again only once passed: each
+  // pair's own search would read the rest of the header (quadratic over a
+  // header of pairs without one).
+  let at = -1;
   for (let start = 0, end = 0; start <= length; start = end + 1) {
     end = header.indexOf(";", start);
     if (end === -1) end = length;
-    const at = header.indexOf("=", start);
-    if (at === -1 || at > end) continue;
+    if (at < start) {
+      at = header.indexOf("=", start);
+      if (at === -1) break; // no pair after this one has a value
+    }
+    if (at > end) continue;
     // The name: [start, at) without its blanks.
     let from = start;
     let to = at;
