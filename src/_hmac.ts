@@ -171,6 +171,18 @@ function finish(state: Uint32Array, prefixBytes: number, message: Uint8Array): U
 
 const encoder = new TextEncoder();
 
+/**
+ * Lower-case hex of `bytes`.
+ *
+ * @param bytes the bytes
+ * @returns two hex digits a byte
+ */
+export function toHex(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += b.toString(16).padStart(2, "0");
+  return s;
+}
+
 /** HMAC-SHA-256 under one key, with the key's pads hashed once. */
 export class HmacSha256 {
   #inner: Uint32Array;

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { HmacSha256 } from "./_hmac.ts";
+import { HmacSha256, toHex } from "./_hmac.ts";
 
 const encoder = new TextEncoder();
 
@@ -56,9 +56,5 @@ export function labelledKey(secret: string, purpose: string): HmacSha256 {
  * @returns 64 hex digits
  */
 export function labelledSecret(secret: string, purpose: string): string {
-  let hex = "";
-  for (const b of new HmacSha256(encoder.encode(secret)).sign(purpose)) {
-    hex += b.toString(16).padStart(2, "0");
-  }
-  return hex;
+  return toHex(new HmacSha256(encoder.encode(secret)).sign(purpose));
 }

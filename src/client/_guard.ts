@@ -11,7 +11,7 @@
  * @module
  */
 import { BoundedMap } from "../_bounded_map.ts";
-import { HmacSha256 } from "../_hmac.ts";
+import { HmacSha256, toHex } from "../_hmac.ts";
 import { SingleFlight } from "../_single_flight.ts";
 import { AuthLiteTokenSetError } from "../errors.ts";
 import type { TokenCheck } from "../_types.ts";
@@ -25,12 +25,6 @@ export interface TokenSetGuardOptions {
   rejectionTtlMs?: number;
   /** How many rejections are remembered at most, of each kind (default 10 000; the oldest go first). */
   maxRejections?: number;
-}
-
-function hex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
 }
 
 /** Remembers rejected tokens and pairs, shares concurrent checks of one pair. */
@@ -92,7 +86,7 @@ export class TokenSetGuard {
     signal?: AbortSignal,
   ): Promise<TokenCheck> {
     if (signal?.aborted === true) return Promise.reject(goneError());
-    const key = hex(this.#mac.sign(`${access.length}:${access}\n${refresh ?? ""}`));
+    const key = toHex(this.#mac.sign(`${access.length}:${access}\n${refresh ?? ""}`));
     if (this.#pairs.has(key)) {
       return Promise.reject(
         new AuthLiteTokenSetError("Token set rejected moments ago: log in again"),
@@ -121,6 +115,6 @@ export class TokenSetGuard {
   }
 
   #tokenKey(access: string): string {
-    return hex(this.#mac.sign(`a:${access}`));
+    return toHex(this.#mac.sign(`a:${access}`));
   }
 }
