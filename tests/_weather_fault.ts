@@ -122,6 +122,11 @@ export interface FaultReport {
   refreshes: { presented: number; tokens: number; reused: number; most: number };
   /** 5xx replies outside every fault window, by status. */
   outside5xx: Record<string, number>;
+  /**
+   * The first few of them: route, gateway, status, Retry-After, when (ms after the last
+   * window's recovery, or before the first fault) and the start of the body.
+   */
+  outside5xxExamples: string[];
   /** 5xx replies inside a window that are not 503 with Retry-After, by status. */
   inside5xxOther: Record<string, number>;
   /** 503 with Retry-After inside a window (allowed). */
@@ -144,6 +149,10 @@ export interface FaultReport {
 
 interface Sample {
   kind: "me" | "admin" | "rpc" | "login";
+  /** The gateway asked. */
+  gateway: "A" | "B";
+  /** The start of a 5xx reply's body. */
+  body?: string;
   sent: number;
   got: number;
   status: number;
@@ -240,9 +249,11 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
       rss.B.push(mib(gw.B?.rss()));
     };
 
-    const record = (kind: Sample["kind"], sent: number, r: Reply): void => {
+    const record = (kind: Sample["kind"], which: "A" | "B", sent: number, r: Reply): void => {
       samples.push({
         kind,
+        gateway: which,
+        ...(r.status >= 500 ? { body: r.body.slice(0, 200) } : {}),
         sent,
         got: now(),
         status: r.status,
@@ -286,11 +297,16 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
       const sent = now();
       const r = await signIn(b.peer, urlOf(which), emulator, b.email);
       if ("jar" in r) {
-        record("login", sent, { status: 302, retryAfter: undefined, setCookies: [], body: "" });
+        record("login", which, sent, {
+          status: 302,
+          retryAfter: undefined,
+          setCookies: [],
+          body: "",
+        });
         b.jar = r.jar;
         return true;
       }
-      record("login", sent, r.failed);
+      record("login", which, sent, r.failed);
       return false;
     };
     await Promise.all(browsers.map((b, i) => signInBrowser(b, i % 2 === 0 ? "A" : "B")));
@@ -313,7 +329,7 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
           headers: { cookie },
           timeoutMs: settings.requestTimeoutMs,
         });
-        record(kind, sent, r);
+        record(kind, which, sent, r);
         const cleared = jar.take(r.setCookies).filter((c) => SESSION_COOKIES.includes(c));
         if (r.status === 401) lost ??= `401 on ${which} ${path}: ${r.body.slice(0, 160)}`;
         else if (cleared.length > 0) {
@@ -344,7 +360,7 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
           body,
           timeoutMs: settings.requestTimeoutMs,
         });
-        record("rpc", sent, r);
+        record("rpc", which, sent, r);
         if (r.status === 401) lost ??= `401 on ${which}: ${r.body.slice(0, 160)}`;
         if (r.status === 200) {
           const check = JSON.parse(r.body) as { state: boolean; access: string; refresh: string };
@@ -478,6 +494,13 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
 
   const inWindow = (s: Sample) => windows.some((w) => s.got >= w.start && s.sent <= w.recovered);
   const outside5xx: Record<string, number> = {};
+  const outside5xxExamples: string[] = [];
+  const placed = (s: Sample): string => {
+    const before = windows.filter((w) => w.recovered < s.sent).at(-1);
+    return before === undefined
+      ? `${Math.round((windows[0]?.start ?? s.sent) - s.sent)} ms before the first fault`
+      : `${Math.round(s.sent - before.recovered)} ms after "${before.name}" recovered`;
+  };
   const inside5xxOther: Record<string, number> = {};
   const outsideFailed: Record<string, number> = {};
   let inside503 = 0;
@@ -487,8 +510,15 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
     const inside = inWindow(s);
     if (s.status === 429) rateLimited++;
     if (s.status >= 500) {
-      if (!inside) bump(outside5xx, String(s.status));
-      else if (s.status === 503 && s.retryAfter) inside503++;
+      if (!inside) {
+        bump(outside5xx, String(s.status));
+        if (outside5xxExamples.length < 5) {
+          outside5xxExamples.push(
+            `${s.kind} on ${s.gateway}: ${s.status}${s.retryAfter ? " + Retry-After" : ""}, ` +
+              `sent ${placed(s)}, answered in ${Math.round(s.got - s.sent)} ms: ${s.body ?? ""}`,
+          );
+        }
+      } else if (s.status === 503 && s.retryAfter) inside503++;
       else bump(inside5xxOther, s.status === 503 ? "503 without Retry-After" : String(s.status));
     }
     if (s.status === 0 && !inside) bump(outsideFailed, s.error ?? "failed");
@@ -508,6 +538,7 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
     },
     refreshes,
     outside5xx,
+    outside5xxExamples,
     inside5xxOther,
     inside503,
     outsideFailed,

@@ -69,7 +69,11 @@ describe("faults: two Bun gateways sharing a redis-server, browsers and services
 
   test("no 5xx outside the fault windows; inside them, only 503 with Retry-After", () => {
     const r = ran();
-    assert.deepEqual(r.outside5xx, {}, `5xx outside the faults; by fault:${byFault()}`);
+    assert.deepEqual(
+      r.outside5xx,
+      {},
+      `5xx outside the faults:\n  ${r.outside5xxExamples.join("\n  ")}\nby fault:${byFault()}`,
+    );
     assert.deepEqual(
       r.inside5xxOther,
       {},
