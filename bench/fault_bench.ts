@@ -56,6 +56,7 @@ if (parts.includes("fault")) {
     `refresh tokens presented upstream: ${r.refreshes.presented} (${r.refreshes.tokens} tokens), more than once: ${r.refreshes.reused} (at most ${r.refreshes.most} times)`,
   );
   console.log(`5xx outside the faults: ${JSON.stringify(r.outside5xx)}`);
+  for (const e of r.outside5xxExamples) console.log(`  e.g. ${e}`);
   console.log(
     `in the faults: 503 + Retry-After ${r.inside503}, other 5xx ${
       JSON.stringify(r.inside5xxOther)

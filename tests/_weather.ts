@@ -120,16 +120,19 @@ function spawnGateway(env: Record<string, string>, port: number): Promise<Gatewa
     })
   );
   let output = "";
+  let started = false;
   const end = async (signal: "SIGKILL" | "SIGTERM") => {
     if (!exitedFlag) child.kill(signal);
     await exited;
   };
   return new Promise((resolve, reject) => {
     const onData = (chunk: Uint8Array) => {
-      // Keep the tail only: a long run must not grow this process's memory.
-      output = (output + new TextDecoder().decode(chunk)).slice(-20_000);
+      // Keep the tail only (200 KB): a long run must not grow this process's memory.
+      output = (output + new TextDecoder().decode(chunk)).slice(-200_000);
+      if (started) return;
       const m = /authlite gateway on (http:\/\/127\.0\.0\.1:(\d+))/.exec(output);
       if (m) {
+        started = true;
         resolve({
           url: m[1]!,
           port: Number(m[2]),

@@ -154,6 +154,8 @@ interface Sample {
   /** The start of a 5xx reply's body. */
   body?: string;
   sent: number;
+  /** `Date.now()` when it was sent (to find the gateways' log lines of a 5xx). */
+  sentAt: number;
   got: number;
   status: number;
   retryAfter: boolean;
@@ -229,6 +231,8 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
   let redis: RedisProcess | undefined;
   const gw: { A?: GatewayProcess; B?: GatewayProcess } = {};
   const clients: Client[] = [];
+  /** The gateways' log lines (A's of before its restart too), for a 5xx's explanation. */
+  const earlierLogs: LogLine[] = [];
   let stopping = false;
   let complete = false;
   const loops: Promise<void>[] = [];
@@ -255,6 +259,7 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
         gateway: which,
         ...(r.status >= 500 ? { body: r.body.slice(0, 200) } : {}),
         sent,
+        sentAt: Date.now() - (now() - sent),
         got: now(),
         status: r.status,
         retryAfter: r.retryAfter !== undefined,
@@ -421,6 +426,7 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
       },
       "gateway A killed and restarted": async () => {
         await gw.A!.kill();
+        earlierLogs.push(...logLines("A", gw.A!.output()));
         await sleep(settings.gatewayDownMs);
         gw.A = await startGateway(env, portA);
       },
@@ -487,6 +493,8 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
     rss.A.push(mib(gw.A?.rss()));
     rss.B.push(mib(gw.B?.rss()));
   } finally {
+    if (gw.A) earlierLogs.push(...logLines("A", gw.A.output()));
+    if (gw.B) earlierLogs.push(...logLines("B", gw.B.output()));
     await Promise.all([gw.A?.stop(), gw.B?.stop()]);
     await redis?.halt();
     await emu?.close();
@@ -513,9 +521,13 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
       if (!inside) {
         bump(outside5xx, String(s.status));
         if (outside5xxExamples.length < 5) {
+          const near = earlierLogs.filter((l) =>
+            l.at >= s.sentAt - 3000 && l.at <= s.sentAt + (s.got - s.sent) + 500
+          ).slice(0, 12).map((l) => `\n      ${l.gateway}: ${l.line.slice(0, 300)}`).join("");
           outside5xxExamples.push(
             `${s.kind} on ${s.gateway}: ${s.status}${s.retryAfter ? " + Retry-After" : ""}, ` +
-              `sent ${placed(s)}, answered in ${Math.round(s.got - s.sent)} ms: ${s.body ?? ""}`,
+              `sent ${placed(s)}, answered in ${Math.round(s.got - s.sent)} ms: ${s.body ?? ""}` +
+              `\n    the gateways' log lines from 3 s before:${near || " none"}`,
           );
         }
       } else if (s.status === 503 && s.retryAfter) inside503++;
@@ -549,6 +561,23 @@ export async function runFaultScenario(settings: FaultSettings): Promise<FaultRe
     upstreamCalls,
     complete,
   };
+}
+
+interface LogLine {
+  gateway: "A" | "B";
+  /** Its time, ms since the epoch. */
+  at: number;
+  line: string;
+}
+
+/** The JSON log lines (those with a time) of a gateway's output. */
+function logLines(gateway: "A" | "B", output: string): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const line of output.split("\n")) {
+    const m = /^\{"time":"([^"]+)"/.exec(line);
+    if (m) lines.push({ gateway, at: Date.parse(m[1]!), line });
+  }
+  return lines;
 }
 
 function isGood(s: Sample): boolean {
