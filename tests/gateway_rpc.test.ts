@@ -327,21 +327,35 @@ test("POST /rpc/* over a real socket: a body within the limit reaches the route,
     }
   }));
 
-test("POST /rpc/* maps upstream failures: 403 stays 403, 5xx and bad replies become 502", () =>
+test("POST /rpc/* maps upstream failures: 403 stays 403, an outage is 503 + Retry-After, a bad reply 502", () =>
   withGateway(async (fx) => {
     const s = fx.emu.session({ email: "fay@example.com" });
-    const cases: Array<[Record<string, unknown>, number, string]> = [
-      [{ kind: "status", status: 403, path: "/api/user/me/data" }, 403, "ERR_HTTP"],
-      [{ kind: "status", status: 500, path: "/api/user/me/data" }, 502, "ERR_HTTP"],
-      [{ kind: "bad-signature", path: "/api/user/me/data" }, 502, "ERR_BAD_SIGNATURE"],
-      [{ kind: "malformed", path: "/api/user/me/data" }, 502, "ERR_BAD_REPLY"],
+    // [fault, status, code, Retry-After]: an upstream that fails (5xx, 408, reset) is
+    // weather, answered as the breaker answers it when open (503, try again after); one that
+    // answers nonsense is a bad gateway (502, no Retry-After: waiting will not mend it).
+    const path = "/api/user/me/data";
+    const cases: Array<[Record<string, unknown>, number, string, string | null]> = [
+      [{ kind: "status", status: 403, path }, 403, "ERR_HTTP", null],
+      [{ kind: "status", status: 500, path }, 503, "ERR_HTTP", "5"],
+      [{ kind: "status", status: 503, path, retry_after: 7 }, 503, "ERR_HTTP", "7"],
+      [{ kind: "status", status: 502, path, retry_after: 86_400 }, 503, "ERR_HTTP", "300"],
+      [{ kind: "status", status: 408, path }, 503, "ERR_HTTP", "5"],
+      [{ kind: "status", status: 429, path, retry_after: 9 }, 429, "ERR_HTTP", "9"],
+      [{ kind: "reset", path }, 503, "ERR_NETWORK", "5"],
+      [{ kind: "bad-signature", path }, 502, "ERR_BAD_SIGNATURE", null],
+      [{ kind: "malformed", path }, 502, "ERR_BAD_REPLY", null],
     ];
-    for (const [fault, status, code] of cases) {
+    for (const [fault, status, code, retryAfter] of cases) {
       fx.emu.inject(fault as never);
       const res = await rpc(fx).getUserData.$post({ json: { accessToken: s.accessToken } });
       assert.equal(res.status, status, JSON.stringify(fault));
+      assert.equal(res.headers.get("retry-after"), retryAfter, JSON.stringify(fault));
       const body = (await res.json()) as { error: { code: string } };
       assert.equal(body.error.code, code);
+      // A success between two cases: five outages in a row would open the breaker.
+      const ok = await rpc(fx).getUserData.$post({ json: { accessToken: s.accessToken } });
+      assert.equal(ok.status, 200);
+      await ok.body?.cancel();
     }
   }));
 
