@@ -81,7 +81,12 @@ export {
   AuthLiteTokenSetError,
   AuthLiteUnavailableError,
 } from "./src/errors.ts";
-export type { AuthLiteErrorCode, AuthLiteErrorOptions, CredentialName } from "./src/errors.ts";
+export type {
+  AuthLiteErrorCode,
+  AuthLiteErrorOptions,
+  AuthLiteHttpErrorOptions,
+  CredentialName,
+} from "./src/errors.ts";
 export type { AuthLiteEvent, AuthLiteObserver } from "./src/_events.ts";
 
 export {

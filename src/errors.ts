@@ -24,6 +24,12 @@ export interface AuthLiteErrorOptions {
   cause?: unknown;
 }
 
+/** Options of {@linkcode AuthLiteHttpError}. */
+export interface AuthLiteHttpErrorOptions extends AuthLiteErrorOptions {
+  /** The wait the upstream asked for in its reply's `Retry-After`, in seconds. */
+  retryAfterSeconds?: number;
+}
+
 /**
  * The base class of every error authlite throws.
  *
@@ -74,6 +80,11 @@ export class AuthLiteHttpError extends AuthLiteError {
   readonly endpoint: string;
   /** A short excerpt of the reply body, with secrets and tokens removed. */
   readonly bodyExcerpt: string;
+  /**
+   * The wait, in seconds, the upstream asked for in the reply's `Retry-After`
+   * (a 429 or a 503), as it asked it; `undefined` when it did not.
+   */
+  readonly retryAfterSeconds: number | undefined;
 
   /**
    * Create an {@linkcode AuthLiteHttpError}.
@@ -81,13 +92,13 @@ export class AuthLiteHttpError extends AuthLiteError {
    * @param status the HTTP status
    * @param endpoint the path of the endpoint, without query
    * @param bodyExcerpt a short, scrubbed excerpt of the body
-   * @param options the cause, if any
+   * @param options the cause, and the reply's `Retry-After` if any
    */
   constructor(
     status: number,
     endpoint: string,
     bodyExcerpt: string,
-    options?: AuthLiteErrorOptions,
+    options?: AuthLiteHttpErrorOptions,
   ) {
     super(
       "ERR_HTTP",
@@ -97,6 +108,7 @@ export class AuthLiteHttpError extends AuthLiteError {
     this.status = status;
     this.endpoint = endpoint;
     this.bodyExcerpt = bodyExcerpt;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 
@@ -264,6 +276,22 @@ export class AuthLiteCredentialsError extends AuthLiteError {
 /** The longest `retryAfterSeconds` of an {@linkcode AuthLiteUnavailableError}, in seconds. */
 const MAX_RETRY_AFTER_SECONDS = 300;
 
+/** The wait given when the upstream asked for none, in seconds. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A wait to hand on to our callers, in whole seconds: rounded up, at least 1,
+ * at most 300 (an upstream's throttle of the organisation's key is not a
+ * day-long ban of our callers).
+ *
+ * @param seconds the wait asked for
+ * @returns the wait to give
+ */
+export function boundedRetryAfter(seconds: number): number {
+  const whole = Math.ceil(seconds);
+  return whole >= 1 ? Math.min(whole, MAX_RETRY_AFTER_SECONDS) : 1;
+}
+
 /**
  * The answer cannot be decided now (`code` is `ERR_UNAVAILABLE`): the
  * upstream throttles (429) or is down, a circuit breaker is open, the
@@ -302,7 +330,6 @@ export class AuthLiteUnavailableError extends AuthLiteError {
   ) {
     super("ERR_UNAVAILABLE", `Unavailable, try again later: ${dependency}: ${detail}`, options);
     this.dependency = dependency;
-    const seconds = Math.ceil(retryAfterSeconds);
-    this.retryAfterSeconds = seconds >= 1 ? Math.min(seconds, MAX_RETRY_AFTER_SECONDS) : 1;
+    this.retryAfterSeconds = boundedRetryAfter(retryAfterSeconds);
   }
 }

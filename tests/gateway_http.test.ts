@@ -23,7 +23,7 @@ test("GET /openapi.json documents every route with its replies and security", as
     for (const op of rpc) {
       const path = doc.paths[`/rpc/${op}`];
       assert.ok(path?.post, `/rpc/${op} documented`);
-      for (const status of ["200", "400", "401", "403", "404", "413", "415", "429", "502"]) {
+      for (const status of ["200", "400", "401", "403", "404", "413", "415", "429", "502", "503"]) {
         assert.ok(path.post.responses[status], `/rpc/${op} ${status}`);
       }
       assert.deepEqual(path.post.security, [{ serviceKey: [] }]);

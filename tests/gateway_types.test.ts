@@ -44,6 +44,7 @@ export type T4 = Expect<Equal<InferResponseType<ValidateTokenSet, 401>, ErrorBod
 export type T5 = Expect<Equal<InferResponseType<ValidateTokenSet, 403>, ErrorBody>>;
 export type T6 = Expect<Equal<InferResponseType<ValidateTokenSet, 429>, ErrorBody>>;
 export type T7 = Expect<Equal<InferResponseType<ValidateTokenSet, 502>, ErrorBody>>;
+export type T7b = Expect<Equal<InferResponseType<ValidateTokenSet, 503>, ErrorBody>>;
 export type T8 = Expect<Equal<InferResponseType<ValidateTokenSet, 413>, ErrorBody>>;
 export type T8b = Expect<Equal<InferResponseType<ValidateTokenSet, 404>, ErrorBody>>;
 

@@ -35,6 +35,7 @@ import {
   AuthLiteNetworkError,
   AuthLiteTokenSetError,
   AuthLiteUnavailableError,
+  DEFAULT_RETRY_AFTER_SECONDS,
 } from "../errors.ts";
 import { SingleFlight } from "../_single_flight.ts";
 import type { TokenCheck, TokenPair, TokenSetUpstream } from "../_types.ts";
@@ -44,9 +45,6 @@ import { goneError, Interest, type Slots } from "./_slots.ts";
 import { revokeTargets } from "./tokens.ts";
 import { retryAfterOf } from "./transport.ts";
 import type { RevokeTokenOptions } from "./types.ts";
-
-/** When to try again after an outage that named no time, in seconds. */
-export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 const FALSE: Promise<boolean> = Promise.resolve(false);
 

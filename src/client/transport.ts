@@ -20,9 +20,6 @@ import type { Breaker } from "../_breaker.ts";
 import { throughBreaker } from "./_breaker.ts";
 import { rejectedCredential } from "./_credentials.ts";
 
-/** The `Retry-After` of the reply behind an error, in seconds, when it gave one. */
-const retryAfters = new WeakMap<AuthLiteHttpError, number>();
-
 /**
  * The wait, in seconds, that the upstream asked for in the `Retry-After` of
  * the reply behind `err` (a 429 or a 503), if it asked.
@@ -31,7 +28,7 @@ const retryAfters = new WeakMap<AuthLiteHttpError, number>();
  * @returns the seconds, or `undefined`
  */
 export function retryAfterOf(err: unknown): number | undefined {
-  return err instanceof AuthLiteHttpError ? retryAfters.get(err) : undefined;
+  return err instanceof AuthLiteHttpError ? err.retryAfterSeconds : undefined;
 }
 
 /** The HTTP methods the upstream uses. */
@@ -186,14 +183,13 @@ export class Transport {
           continue;
         }
       }
-      const err = new AuthLiteHttpError(
+      const wait = parseRetryAfter(reply.headers.get("retry-after"), Date.now());
+      throw new AuthLiteHttpError(
         status,
         request.path,
         excerpt(reply.text, this.#secrets(request)),
+        wait === undefined ? undefined : { retryAfterSeconds: wait / 1000 },
       );
-      const wait = parseRetryAfter(reply.headers.get("retry-after"), Date.now());
-      if (wait !== undefined) retryAfters.set(err, wait / 1000);
-      throw err;
     }
   }
 

@@ -41,7 +41,11 @@ export const errorReplies = {
   404: jsonReply(ErrorSchema, "No such route, or the upstream knows no such id"),
   429: jsonReply(ErrorSchema, "Too many requests (see `Retry-After`)"),
   500: jsonReply(ErrorSchema, "Internal error or misconfiguration"),
-  502: jsonReply(ErrorSchema, "The upstream failed, timed out or answered something invalid"),
+  502: jsonReply(ErrorSchema, "The upstream answered something that is not a valid reply"),
+  503: jsonReply(
+    ErrorSchema,
+    "Unavailable now (the upstream or the store failed, timed out or is throttled): see `Retry-After`",
+  ),
 };
 
 /** The error replies of routes with a body. */

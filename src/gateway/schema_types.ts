@@ -65,7 +65,7 @@ export type RoleAssignmentReply = JSONParsed<RoleAssignment>;
 /** The 200 reply of a route, with its body. */
 export type Ok<T> = { output: T; outputFormat: "json"; status: 200 };
 /** An error reply of a route, with its status. */
-export type Fail<S extends 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502> = {
+export type Fail<S extends 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502 | 503> = {
   output: ErrorBody<string>;
   outputFormat: "json";
   status: S;
@@ -78,7 +78,8 @@ export type Errors =
   | Fail<404>
   | Fail<429>
   | Fail<500>
-  | Fail<502>;
+  | Fail<502>
+  | Fail<503>;
 /** The error replies of a route with a body. */
 export type BodyErrors = Errors | Fail<413> | Fail<415>;
 /** A redirect (no JSON body). */

@@ -6,7 +6,13 @@
  * @module
  */
 import { HTTPException } from "hono/http-exception";
-import { type AuthLiteError, AuthLiteHttpError, AuthLiteUnavailableError } from "../errors.ts";
+import {
+  type AuthLiteError,
+  AuthLiteHttpError,
+  AuthLiteUnavailableError,
+  boundedRetryAfter,
+  DEFAULT_RETRY_AFTER_SECONDS,
+} from "../errors.ts";
 import type { AuthLiteErrorCode } from "../errors.ts";
 
 /** The codes of an error body: the client's, and those of the HTTP layers. */
@@ -71,6 +77,11 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502 | 
 
 const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
 
+/** An upstream status that says it is failing, not what is wrong with the request. */
+function isOutageStatus(status: number): boolean {
+  return status === 408 || status >= 500;
+}
+
 /**
  * The status and body of a client error, by its code: the one table of
  * authlite's HTTP layers.
@@ -96,15 +107,20 @@ export function replyOfError(
       return { status: 401, body };
     case "ERR_HTTP": {
       // What the upstream says of the request (bad input, no such id, no
-      // right, slow down) is passed on; its own failures are a bad gateway.
+      // right, slow down) is passed on; its failing (5xx, 408) is an outage,
+      // answered as the open breaker answers it: 503, try again later.
       const upstream = err instanceof AuthLiteHttpError ? err.status : 0;
-      const status = PASSED_ON.has(upstream) ? upstream as 400 | 401 | 403 | 404 | 429 : 502;
-      return { status, body };
+      if (PASSED_ON.has(upstream)) return { status: upstream as 400 | 401 | 403 | 404 | 429, body };
+      return { status: isOutageStatus(upstream) ? 503 : 502, body };
     }
     case "ERR_NETWORK":
     case "ERR_TIMEOUT":
+      // Not reached, or no answer in time: an outage too.
+      return { status: 503, body };
     case "ERR_BAD_REPLY":
     case "ERR_BAD_SIGNATURE":
+      // An answer that is not TrustAuthX's (or not signed with our secret):
+      // waiting will not mend it.
       return { status: 502, body };
     case "ERR_CONFIG":
     case "ERR_CREDENTIALS":
@@ -117,6 +133,19 @@ export function replyOfError(
       // gateway and the middleware add Retry-After from the error).
       return { status: 503, body };
   }
+}
+
+/**
+ * The `Retry-After` of a reply, in seconds: on every 503 (the wait the error
+ * names, or the upstream's, else a default) and on a 429 passed on when the
+ * upstream named one; none on other replies.
+ */
+function retryAfterOf(err: AuthLiteError, status: ErrorStatus): number | undefined {
+  if (err instanceof AuthLiteUnavailableError) return err.retryAfterSeconds;
+  const asked = err instanceof AuthLiteHttpError ? err.retryAfterSeconds : undefined;
+  if (status === 429) return asked === undefined ? undefined : boundedRetryAfter(asked);
+  if (status !== 503) return undefined;
+  return boundedRetryAfter(asked ?? DEFAULT_RETRY_AFTER_SECONDS);
 }
 
 /**
@@ -184,7 +213,8 @@ export class AuthLiteHonoError extends HTTPException {
 
   /**
    * The exception of a client error (`ERR_INVALID_TOKEN_SET` is a 401,
-   * `ERR_UNAVAILABLE` a 503 with `Retry-After`, an upstream failure a 502, ...).
+   * `ERR_UNAVAILABLE` and an upstream outage a 503 with `Retry-After`, a reply
+   * that is not TrustAuthX's a 502, ...).
    *
    * @param err the client's error
    * @param headers extra headers of the reply
@@ -192,9 +222,8 @@ export class AuthLiteHonoError extends HTTPException {
    */
   static of(err: AuthLiteError, headers: Readonly<Record<string, string>> = {}): AuthLiteHonoError {
     const { status, body } = replyOfError(err);
-    const retry = err.code !== "ERR_UNAVAILABLE" ? {} : {
-      "retry-after": String(err instanceof AuthLiteUnavailableError ? err.retryAfterSeconds : 5),
-    };
+    const seconds = retryAfterOf(err, status);
+    const retry = seconds === undefined ? {} : { "retry-after": String(seconds) };
     return new AuthLiteHonoError(
       status,
       body.error.code,
