@@ -83,8 +83,9 @@ for (const { name, fault, refreshes } of CASES) {
       assert.equal(again.status, 200);
       assert.ok(jar.take(again).includes("authlite_refresh"), "rotated");
       assert.notEqual(jar.get("authlite_refresh"), refreshBefore);
-      const seen = await (await fx.emu.fetch(new Request("http://emu/__emulator/refreshes")))
-        .json() as { reused: number };
+      const seen = await (await fetch(`${fx.server.url}/__emulator/refreshes`)).json() as {
+        reused: number;
+      };
       assert.equal(seen.reused, 0, "no refresh token presented twice");
     } finally {
       await fx.close();

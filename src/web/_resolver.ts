@@ -109,10 +109,29 @@ export function reportedError(err: unknown): AuthLiteError {
   return err;
 }
 
+/** The statuses with which the upstream says something of the credentials it was sent. */
+const VERDICTS: ReadonlySet<number> = new Set([400, 401, 403]);
+
+/**
+ * The error of a failed step of a session's resolution: as
+ * {@linkcode reportedError}, and an upstream answer that is no verdict on the
+ * session (a reply that cannot be read or does not verify, a redirect, a 404)
+ * is an outage too: the session is kept and the caller told to come back
+ * (503 with `Retry-After`), as for a 5xx.
+ */
+function sessionError(err: unknown): AuthLiteError {
+  const error = reportedError(err);
+  const unread = error.code === "ERR_BAD_REPLY" || error.code === "ERR_BAD_SIGNATURE" ||
+    (error instanceof AuthLiteHttpError && !VERDICTS.has(error.status));
+  if (!unread) return error;
+  return new AuthLiteUnavailableError("upstream", error.message, OUTAGE_RETRY_SECONDS, {
+    cause: error,
+  });
+}
+
 /** Whether an error is an outage (decides nothing of the session), not a verdict. */
 function isOutage(err: AuthLiteError): boolean {
-  return err.code === "ERR_UNAVAILABLE" || err.code === "ERR_BAD_REPLY" ||
-    err.code === "ERR_BAD_SIGNATURE";
+  return err.code === "ERR_UNAVAILABLE";
 }
 
 /** A 401 of the upstream on a user read. */
@@ -231,14 +250,14 @@ export class SessionResolver {
     try {
       check = await this.client.validateTokenSet(token);
     } catch (err) {
-      return none(reportedError(err), "bearer", []);
+      return none(sessionError(err), "bearer", []);
     }
     const known = this.#memo.get(token);
     let user: CurrentUser;
     try {
       user = await this.client.roles.currentUser(check.access, known);
     } catch (err) {
-      const error = reportedError(err);
+      const error = sessionError(err);
       const stale = isOutage(error) ? await this.#stale(known) : undefined;
       if (stale === undefined) return none(error, "bearer", []);
       return found(stale, "bearer", token, false, true, error, []);
@@ -256,7 +275,7 @@ export class SessionResolver {
     try {
       check = await this.client.validateTokenSet(access, refresh);
     } catch (err) {
-      const error = reportedError(err);
+      const error = sessionError(err);
       // Only the upstream's verdict on the token set ends a session.
       const lines = error.code === "ERR_INVALID_TOKEN_SET" ? this.cookies.clear() : [];
       return none(error, "cookie", lines);
@@ -269,7 +288,7 @@ export class SessionResolver {
     try {
       user = await this.#read(held, check.state ? previous : undefined);
     } catch (err) {
-      const error = reportedError(err);
+      const error = sessionError(err);
       if (error.code === "ERR_INVALID_TOKEN_SET") {
         return none(error, "cookie", this.cookies.clear());
       }
