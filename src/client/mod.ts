@@ -32,5 +32,6 @@ export type {
   UserData,
 } from "./types.ts";
 export { signApiKey } from "./signing.ts";
+export { retryAfterOf } from "./transport.ts";
 export { verifySignedReply } from "./verify.ts";
 export type { VerifySignedReplyOptions } from "./verify.ts";

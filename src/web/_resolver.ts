@@ -26,7 +26,12 @@ import {
 } from "../errors.ts";
 import { bearerOf } from "../_bearer.ts";
 import { BoundedMap } from "../_bounded_map.ts";
-import type { AuthLiteClient, CurrentUser, TokenCheck } from "../client/mod.ts";
+import {
+  type AuthLiteClient,
+  type CurrentUser,
+  retryAfterOf,
+  type TokenCheck,
+} from "../client/mod.ts";
 import { SessionCookieCodec, type SessionCookieOptions } from "./_session_cookies.ts";
 import { type Session, sessionOf } from "./session.ts";
 
@@ -102,9 +107,9 @@ export function reportedError(err: unknown): AuthLiteError {
     err.code === "ERR_NETWORK" || err.code === "ERR_TIMEOUT" ||
     status === 408 || status === 429 || status >= 500
   ) {
-    return new AuthLiteUnavailableError("upstream", err.message, OUTAGE_RETRY_SECONDS, {
-      cause: err,
-    });
+    // The upstream's own wait, when it named one (bounded by the error class).
+    const seconds = retryAfterOf(err) ?? OUTAGE_RETRY_SECONDS;
+    return new AuthLiteUnavailableError("upstream", err.message, seconds, { cause: err });
   }
   return err;
 }
