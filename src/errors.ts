@@ -333,3 +333,35 @@ export class AuthLiteUnavailableError extends AuthLiteError {
     this.retryAfterSeconds = boundedRetryAfter(retryAfterSeconds);
   }
 }
+
+/**
+ * What an upstream failure means to a check that must not end a session on
+ * weather: an outage (a network error, a timeout, 408, 429 or 5xx) becomes an
+ * {@linkcode AuthLiteUnavailableError}, with the upstream's `Retry-After` when
+ * it named one; anything else is no outage.
+ *
+ * @param err what an upstream call threw
+ * @returns the outage, or `undefined`
+ */
+export function unavailableOf(err: unknown): AuthLiteUnavailableError | undefined {
+  if (err instanceof AuthLiteNetworkError) {
+    return new AuthLiteUnavailableError(
+      "upstream",
+      err.code === "ERR_TIMEOUT" ? "Timed out" : "Network failure",
+      DEFAULT_RETRY_AFTER_SECONDS,
+      { cause: err },
+    );
+  }
+  if (
+    err instanceof AuthLiteHttpError &&
+    (err.status === 408 || err.status === 429 || err.status >= 500)
+  ) {
+    return new AuthLiteUnavailableError(
+      "upstream",
+      `Upstream answered ${err.status}`,
+      err.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS,
+      { cause: err },
+    );
+  }
+  return undefined;
+}

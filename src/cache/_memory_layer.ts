@@ -13,6 +13,8 @@ import { BoundedMap } from "../_bounded_map.ts";
 interface LayerEntry {
   /** Served without asking the store until then: min(expiry, last check + recheck), ms. */
   fresh: number;
+  /** The end of the entry's own life (ttl, never past the token's exp), ms. */
+  expiresAt: number;
   /** The user's key, for a sign-out of every session. */
   user: string | null;
 }
@@ -49,7 +51,17 @@ export class MemoryLayer {
   /** Keep `token` as valid until `expiresAt` (ms), rechecked within the bound. */
   set(token: string, expiresAt: number, user: string | null): void {
     const fresh = Math.min(expiresAt, this.#now() + this.#recheckMs);
-    this.#map.set(token, { fresh, user });
+    this.#map.set(token, { fresh, expiresAt, user });
+  }
+
+  /**
+   * Whether `token` was known valid here and its entry's life has not ended,
+   * recheck due or not: what the cache may still answer when neither the
+   * store nor the upstream can be asked.
+   */
+  alive(token: string): boolean {
+    const entry = this.#map.get(token);
+    return entry !== undefined && entry.expiresAt > this.#now();
   }
 
   /** Forget `token`; `true` when it was there. */

@@ -174,13 +174,23 @@ async function clear(core: Core, es: EntryStore, r: Refresh): Promise<Clearance>
 async function claimRefresh(es: EntryStore, r: Refresh): Promise<"won" | "lost" | "failed"> {
   const attempt = () => es.store.putIfAbsent(r.claimKey, r.claimValue, CLAIM_SECONDS)!;
   let result = await attempt();
+  let unanswered = false;
   for (const delay of CLAIM_RETRY_MS) {
     if (result.ok || result.reason === "rejected-open") break;
+    unanswered = true;
     await sleep(delay);
     result = await attempt();
   }
   if (!result.ok) return "failed";
-  return result.value ? "won" : "lost";
+  if (result.value) return "won";
+  // An attempt that timed out may have been written all the same (a slow
+  // store answers after the bound): a claim holding this caller's own value
+  // is this caller's, not another's to wait for.
+  if (unanswered) {
+    const held = await es.store.get(r.claimKey);
+    if (held.ok && held.value === r.claimValue) return "won";
+  }
+  return "lost";
 }
 
 /**

@@ -10,6 +10,7 @@ import { type EntryStore, userKeyOf, type ValidEntry } from "./_entries.ts";
 import { jwtClaims } from "./_crypto.ts";
 import type { TokenSetUpstream } from "./types.ts";
 import { emit } from "../_events.ts";
+import { AuthLiteHttpError, AuthLiteNetworkError, AuthLiteUnavailableError } from "../errors.ts";
 
 const MISS = { type: "cache", outcome: "miss" } as const;
 const STORE_HIT = { type: "cache", outcome: "store-hit" } as const;
@@ -130,13 +131,40 @@ export function validate(core: Core, token: string, upstream: TokenSetUpstream):
   return core.flights.run(`a:${token}`, async () => {
     const es = await core.entries();
     const hash = es.mac(token);
-    const found = await lookupValid(core, es, token, hash);
+    const found = await lookupValid(core, es, token, hash, true);
     if (found === "refreshed") return false;
     if (found !== null && found !== "unanswered") return true;
+    if (found === "unanswered") unanswered(core, token);
     const sentAt = core.config.now();
     core.stats.upstreamValidations++;
-    const ok = await upstream.validate(token);
+    let ok: boolean;
+    try {
+      ok = await upstream.validate(token);
+    } catch (err) {
+      // Neither the store nor the upstream can say: a token this process knew
+      // valid stays so until its entry's own life ends (never past its exp).
+      // Revocations through this process are in `revocations`, checked above;
+      // one made elsewhere is honoured once either answers.
+      if (found === "unanswered" && isOutage(err) && core.layer?.alive(token) === true) {
+        return true;
+      }
+      throw err;
+    }
     if (ok === true) await writeValid(core, es, token, hash, sentAt);
     return ok === true;
   });
+}
+
+/** A lookup the store failed to answer: a miss, as one it answered empty. */
+function unanswered(core: Core, token: string): void {
+  core.stats.misses++;
+  emit(core.config.observe, MISS);
+  if (!core.missed.get(token)) core.missed.set(token, null, core.config.now() + MISSED_MS);
+}
+
+/** An upstream failure that decides nothing of the token (throttled, down, unreachable). */
+function isOutage(err: unknown): boolean {
+  if (err instanceof AuthLiteNetworkError || err instanceof AuthLiteUnavailableError) return true;
+  return err instanceof AuthLiteHttpError &&
+    (err.status === 408 || err.status === 429 || err.status >= 500);
 }

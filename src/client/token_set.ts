@@ -30,20 +30,13 @@
  *
  * @module
  */
-import {
-  AuthLiteHttpError,
-  AuthLiteNetworkError,
-  AuthLiteTokenSetError,
-  AuthLiteUnavailableError,
-  DEFAULT_RETRY_AFTER_SECONDS,
-} from "../errors.ts";
+import { AuthLiteTokenSetError, type AuthLiteUnavailableError, unavailableOf } from "../errors.ts";
 import { SingleFlight } from "../_single_flight.ts";
 import type { TokenCheck, TokenPair, TokenSetUpstream } from "../_types.ts";
 import type { TokenSetCacheLike } from "../cache/mod.ts";
 import type { TokenSetGuard } from "./_guard.ts";
 import { goneError, Interest, type Slots } from "./_slots.ts";
 import { revokeTargets } from "./tokens.ts";
-import { retryAfterOf } from "./transport.ts";
 import type { RevokeTokenOptions } from "./types.ts";
 
 const FALSE: Promise<boolean> = Promise.resolve(false);
@@ -58,26 +51,7 @@ const FALSE: Promise<boolean> = Promise.resolve(false);
  * @returns the error to throw
  */
 export function asCheckError(err: unknown): unknown {
-  if (err instanceof AuthLiteNetworkError) {
-    return new AuthLiteUnavailableError(
-      "upstream",
-      err.code === "ERR_TIMEOUT" ? "Timed out" : "Network failure",
-      DEFAULT_RETRY_AFTER_SECONDS,
-      { cause: err },
-    );
-  }
-  if (
-    err instanceof AuthLiteHttpError &&
-    (err.status === 408 || err.status === 429 || err.status >= 500)
-  ) {
-    return new AuthLiteUnavailableError(
-      "upstream",
-      `Upstream answered ${err.status}`,
-      retryAfterOf(err) ?? DEFAULT_RETRY_AFTER_SECONDS,
-      { cause: err },
-    );
-  }
-  return err;
+  return unavailableOf(err) ?? err;
 }
 
 /** The upstream operations the check is made of (the client's, or a test's). */

@@ -20,17 +20,6 @@ import type { Breaker } from "../_breaker.ts";
 import { throughBreaker } from "./_breaker.ts";
 import { rejectedCredential } from "./_credentials.ts";
 
-/**
- * The wait, in seconds, that the upstream asked for in the `Retry-After` of
- * the reply behind `err` (a 429 or a 503), if it asked.
- *
- * @param err an error of the transport
- * @returns the seconds, or `undefined`
- */
-export function retryAfterOf(err: unknown): number | undefined {
-  return err instanceof AuthLiteHttpError ? err.retryAfterSeconds : undefined;
-}
-
 /** The HTTP methods the upstream uses. */
 export type HttpMethod = "GET" | "POST" | "DELETE";
 

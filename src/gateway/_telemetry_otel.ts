@@ -22,6 +22,7 @@ import {
   SpanStatusCode,
   trace,
   type Tracer,
+  type TracerProvider,
 } from "@opentelemetry/api";
 import type { AuthLiteEvent } from "../_events.ts";
 
@@ -41,7 +42,9 @@ function tracing(): boolean {
 
 /** The gateway's spans and metrics. */
 export class Otel {
-  readonly tracer: Tracer;
+  /** The global tracer provider {@linkcode Otel.tracer} was taken from, and that tracer. */
+  #provider: TracerProvider | undefined;
+  #tracer: Tracer | undefined;
   #requestDuration: Histogram;
   #cache: Counter;
   #upstreamDuration: Histogram;
@@ -58,7 +61,6 @@ export class Otel {
 
   /** The instruments, from the global providers. */
   constructor() {
-    this.tracer = trace.getTracer(INSTRUMENTATION);
     const m = metrics.getMeter(INSTRUMENTATION);
     this.#noMeter = m === createNoopMeter();
     this.#requestDuration = m.createHistogram("http.server.request.duration", {
@@ -101,6 +103,22 @@ export class Otel {
         result.observe(this.#breakers[name], { "authlite.breaker": name });
       }
     });
+  }
+
+  /**
+   * The tracer of the global provider registered now: taken again when the
+   * provider changed (an SDK disabled and registered again after the gateway
+   * was built; a tracer taken once would keep sending spans to the old one).
+   *
+   * @returns the tracer
+   */
+  get tracer(): Tracer {
+    const provider = trace.getTracerProvider();
+    if (provider !== this.#provider || this.#tracer === undefined) {
+      this.#provider = provider;
+      this.#tracer = provider.getTracer(INSTRUMENTATION);
+    }
+    return this.#tracer;
   }
 
   /**

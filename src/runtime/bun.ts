@@ -15,6 +15,8 @@ import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 // types for every other file of a `deno check`.
 interface BunRedis {
   send(command: string, args: string[]): Promise<unknown>;
+  connect(): Promise<void>;
+  readonly connected: boolean;
   close(): void;
 }
 interface BunServer {
@@ -26,10 +28,36 @@ interface BunRuntime {
     port: number;
     fetch: (req: Request, server: BunServer) => Response | Promise<Response>;
   }): { port: number; stop(force?: boolean): Promise<void> };
-  RedisClient: new (url: string) => BunRedis;
+  RedisClient: new (url: string, options?: { enableOfflineQueue?: boolean }) => BunRedis;
   env: Record<string, string | undefined>;
 }
 const Bun = (globalThis as unknown as { Bun: BunRuntime }).Bun;
+
+/**
+ * Bun's Redis client without its offline queue, and the store over it. With
+ * the queue (Bun's default), a command sent while Redis is down waits in the
+ * client and is sent once it reconnects, long after the cache gave up on it:
+ * a refresh claim (`SET NX PX`) then lands and holds that session's refresh
+ * for the claim's life, though nobody is refreshing it. Without the queue, a
+ * command fails at once while the client is not connected (the store's
+ * breaker opens sooner too); a connection is asked for then (Bun reconnects
+ * by itself after a drop, not after a first connection that failed).
+ */
+function bunRedisStore(url: string): { store: KVStore; redis: BunRedis } {
+  const redis = new Bun.RedisClient(url, { enableOfflineQueue: false });
+  let connecting: Promise<void> | undefined;
+  const connect = (): void => {
+    connecting ??= redis.connect().catch(() => {}).finally(() => connecting = undefined);
+  };
+  connect();
+  const store = redisStore({
+    send: (command, args) => {
+      if (!redis.connected) connect();
+      return redis.send(command, args);
+    },
+  });
+  return { store, redis };
+}
 
 /** A running Bun server. */
 export interface BunGateway {
@@ -55,8 +83,7 @@ export async function startBunGateway(
   let redis: BunRedis | undefined;
   const redisUrl = env["REDIS_URL"];
   if (redisUrl !== undefined && redisUrl !== "") {
-    redis = new Bun.RedisClient(redisUrl);
-    store = redisStore(redis);
+    ({ store, redis } = bunRedisStore(redisUrl));
   }
   const { app, checkAtStart } = await gatewayFromConfig(config, {
     store,

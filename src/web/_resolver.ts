@@ -23,6 +23,8 @@ import {
   AuthLiteHttpError,
   AuthLiteInputError,
   AuthLiteUnavailableError,
+  DEFAULT_RETRY_AFTER_SECONDS,
+  unavailableOf,
 } from "../errors.ts";
 import { bearerOf } from "../_bearer.ts";
 import { BoundedMap } from "../_bounded_map.ts";
@@ -83,8 +85,6 @@ export interface SessionResult {
 
 const MEMO_ENTRIES = 1000;
 const DEFAULT_STALE_SECONDS = 300;
-/** Retry-After of an outage the client did not time itself. */
-const OUTAGE_RETRY_SECONDS = 5;
 
 /**
  * The error of a failed step, as the resolver reports it: an outage of a
@@ -97,22 +97,32 @@ const OUTAGE_RETRY_SECONDS = 5;
  */
 export function reportedError(err: unknown): AuthLiteError {
   if (!(err instanceof AuthLiteError)) throw err;
-  const status = err instanceof AuthLiteHttpError ? err.status : 0;
-  if (
-    err.code === "ERR_NETWORK" || err.code === "ERR_TIMEOUT" ||
-    status === 408 || status === 429 || status >= 500
-  ) {
-    return new AuthLiteUnavailableError("upstream", err.message, OUTAGE_RETRY_SECONDS, {
-      cause: err,
-    });
-  }
-  return err;
+  return unavailableOf(err) ?? err;
+}
+
+/** The statuses with which the upstream says something of the credentials it was sent. */
+const VERDICTS: ReadonlySet<number> = new Set([400, 401, 403]);
+
+/**
+ * The error of a failed step of a session's resolution: as
+ * {@linkcode reportedError}, and an upstream answer that is no verdict on the
+ * session (a reply that cannot be read or does not verify, a redirect, a 404)
+ * is an outage too: the session is kept and the caller told to come back
+ * (503 with `Retry-After`), as for a 5xx.
+ */
+function sessionError(err: unknown): AuthLiteError {
+  const error = reportedError(err);
+  const unread = error.code === "ERR_BAD_REPLY" || error.code === "ERR_BAD_SIGNATURE" ||
+    (error instanceof AuthLiteHttpError && !VERDICTS.has(error.status));
+  if (!unread) return error;
+  return new AuthLiteUnavailableError("upstream", error.message, DEFAULT_RETRY_AFTER_SECONDS, {
+    cause: error,
+  });
 }
 
 /** Whether an error is an outage (decides nothing of the session), not a verdict. */
 function isOutage(err: AuthLiteError): boolean {
-  return err.code === "ERR_UNAVAILABLE" || err.code === "ERR_BAD_REPLY" ||
-    err.code === "ERR_BAD_SIGNATURE";
+  return err.code === "ERR_UNAVAILABLE";
 }
 
 /** A 401 of the upstream on a user read. */
@@ -231,14 +241,14 @@ export class SessionResolver {
     try {
       check = await this.client.validateTokenSet(token);
     } catch (err) {
-      return none(reportedError(err), "bearer", []);
+      return none(sessionError(err), "bearer", []);
     }
     const known = this.#memo.get(token);
     let user: CurrentUser;
     try {
       user = await this.client.roles.currentUser(check.access, known);
     } catch (err) {
-      const error = reportedError(err);
+      const error = sessionError(err);
       const stale = isOutage(error) ? await this.#stale(known) : undefined;
       if (stale === undefined) return none(error, "bearer", []);
       return found(stale, "bearer", token, false, true, error, []);
@@ -256,7 +266,7 @@ export class SessionResolver {
     try {
       check = await this.client.validateTokenSet(access, refresh);
     } catch (err) {
-      const error = reportedError(err);
+      const error = sessionError(err);
       // Only the upstream's verdict on the token set ends a session.
       const lines = error.code === "ERR_INVALID_TOKEN_SET" ? this.cookies.clear() : [];
       return none(error, "cookie", lines);
@@ -269,7 +279,7 @@ export class SessionResolver {
     try {
       user = await this.#read(held, check.state ? previous : undefined);
     } catch (err) {
-      const error = reportedError(err);
+      const error = sessionError(err);
       if (error.code === "ERR_INVALID_TOKEN_SET") {
         return none(error, "cookie", this.cookies.clear());
       }
