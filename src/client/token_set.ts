@@ -25,12 +25,12 @@
  * What decides a logout ({@linkcode AuthLiteTokenSetError}): the upstream
  * says the access token is invalid and there is no refresh token, or it
  * rejects the refresh token (400/401/403). A 429, 408, 5xx, network error,
- * timeout, open breaker or full queue is {@linkcode AuthLiteUnavailableError}
+ * timeout, open breaker or full queue is `AuthLiteUnavailableError`
  * (try again later, keep the session).
  *
  * @module
  */
-import { AuthLiteTokenSetError, type AuthLiteUnavailableError, unavailableOf } from "../errors.ts";
+import { AuthLiteTokenSetError, unavailableOf } from "../errors.ts";
 import { SingleFlight } from "../_single_flight.ts";
 import type { TokenCheck, TokenPair, TokenSetUpstream } from "../_types.ts";
 import type { TokenSetCacheLike } from "../cache/mod.ts";
