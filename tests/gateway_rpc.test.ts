@@ -230,7 +230,9 @@ test("POST /rpc/* without, with a wrong or with the admin credential answers 401
 
 test("/rpc/* paths and methods no route serves answer 401 without the credential, 404 with it", () =>
   withGateway(async (fx) => {
-    for (const [method, path] of [["POST", "/rpc/nope"], ["GET", "/rpc/validateTokenSet"]]) {
+    for (
+      const [method, path] of [["POST", "/rpc/nope"], ["GET", "/rpc/validateTokenSet"]] as const
+    ) {
       const none = await fx.app.request(`http://gw.test${path}`, { method });
       assert.equal(none.status, 401, `${method} ${path}`);
       assert.match(none.headers.get("www-authenticate") ?? "", /^Bearer/);
