@@ -228,6 +228,26 @@ test("POST /rpc/* without, with a wrong or with the admin credential answers 401
     }
   }));
 
+test("/rpc/* paths and methods no route serves answer 401 without the credential, 404 with it", () =>
+  withGateway(async (fx) => {
+    for (
+      const [method, path] of [["POST", "/rpc/nope"], ["GET", "/rpc/validateTokenSet"]] as const
+    ) {
+      const none = await fx.app.request(`http://gw.test${path}`, { method });
+      assert.equal(none.status, 401, `${method} ${path}`);
+      assert.match(none.headers.get("www-authenticate") ?? "", /^Bearer/);
+      assert.equal((await none.json()).error.code, "ERR_UNAUTHORIZED");
+      const wrong = await fx.app.request(`http://gw.test${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      assert.equal(wrong.status, 401, `${method} ${path} with the admin key`);
+      const known = await fx.app.request(`http://gw.test${path}`, { method, ...auth });
+      assert.equal(known.status, 404, `${method} ${path} with the service key`);
+      assert.equal((await known.json()).error.code, "ERR_NOT_FOUND");
+    }
+  }));
+
 test("POST /rpc/* with a bad body answers 400 with the issues", () =>
   withGateway(async (fx) => {
     const res = await post(fx, "/rpc/getUser", { userToken: 42, extra: true });

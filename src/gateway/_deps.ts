@@ -124,14 +124,14 @@ export async function currentSession(c: Context, deps: GatewayDeps): Promise<Sig
 }
 
 /**
- * Middleware: the request must carry `Authorization: Bearer <service key>`.
+ * The service credential check: throws unless the request carries
+ * `Authorization: Bearer <service key>` (compared in constant time).
  *
  * @param deps the gateway
- * @returns the middleware
+ * @returns the check, to call first in a route's own middleware
  */
-export function requireService(deps: GatewayDeps): MiddlewareHandler {
-  // Not async: one promise less on every RPC call (a throw is caught by Hono as well).
-  return (c, next) => {
+export function serviceCheck(deps: GatewayDeps): (c: Context) => void {
+  return (c) => {
     const presented = bearerOf(c.req.header("authorization"));
     if (presented === undefined) {
       throw new AuthLiteHonoError(
@@ -149,6 +149,20 @@ export function requireService(deps: GatewayDeps): MiddlewareHandler {
         UNAUTHORIZED_HEADERS,
       );
     }
+  };
+}
+
+/**
+ * Middleware: the request must carry `Authorization: Bearer <service key>`.
+ *
+ * @param deps the gateway
+ * @returns the middleware
+ */
+export function requireService(deps: GatewayDeps): MiddlewareHandler {
+  const check = serviceCheck(deps);
+  // Not async: one promise less (a throw is caught by Hono as well).
+  return (c, next) => {
+    check(c);
     return next();
   };
 }

@@ -6,8 +6,8 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { type GatewayDeps, requireService } from "./_deps.ts";
+import type { Context, MiddlewareHandler } from "hono";
+import { type GatewayDeps, requireService, serviceCheck } from "./_deps.ts";
 import { fastCheckOf, fastJsonRoute } from "./_fast_input.ts";
 import { noStoreJson } from "../hono/_internal.ts";
 import { rpcRoute } from "./_routes.ts";
@@ -23,7 +23,10 @@ import { type OperationName, operationPath, operations } from "./operations.ts";
 export function rpcRoutes(deps: GatewayDeps): OpenAPIHono {
   const { client } = deps;
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  app.use("*", requireService(deps));
+  // The credential is checked by each route's own middleware, first (one
+  // layer less on every call than a middleware of the group in front of it);
+  // what no route answers (another path or method) meets the same check below.
+  const service = serviceCheck(deps);
   for (const name of Object.keys(operations) as OperationName[]) {
     const operation = operations[name];
     const route = rpcRoute(
@@ -44,10 +47,21 @@ export function rpcRoutes(deps: GatewayDeps): OpenAPIHono {
     // The same schema, compiled where it can be: a body it accepts skips the
     // zod validator; anything else meets it (and its error replies) as before.
     const fast = fastCheckOf(operation.input);
-    app.openapi(
-      fast === undefined ? route : { ...route, middleware: fastJsonRoute(fast, handler) },
-      handler,
-    );
+    const fastRoute = fast === undefined ? undefined : fastJsonRoute(fast, handler);
+    const middleware: MiddlewareHandler = fastRoute === undefined
+      ? (c, next) => {
+        service(c);
+        return next();
+      }
+      : (c, next) => {
+        service(c);
+        return fastRoute(c, next);
+      };
+    app.openapi({ ...route, middleware }, handler);
   }
+  // Registered after the routes: it runs only where none answered (their
+  // handlers do not call next), so an unknown path or method under /rpc is
+  // 401 without the credential and 404 with it, as in front of the routes.
+  app.use("*", requireService(deps));
   return app;
 }

@@ -15,21 +15,22 @@ import {
   type SessionTokens,
 } from "../web/_internal.ts";
 
-const parsed = new WeakMap<Request, Record<string, string>>();
+const JAR: unique symbol = Symbol("authlite.cookies");
 
 /**
  * The request's cookies, parsed once per request (a session reads three of
- * them, the login flow one more).
+ * them, the login flow one more). Kept on the context, which every layer of a
+ * request shares (a `WeakMap` keyed by the request cost an entry per request).
  *
  * @param c the context
  * @returns name → value
  */
 export function requestCookies(c: Context): Record<string, string> {
-  const request = c.req.raw;
-  let jar = parsed.get(request);
+  const held = c as unknown as { [JAR]?: Record<string, string> };
+  let jar = held[JAR];
   if (jar === undefined) {
     jar = parseCookies(c.req.header("cookie"));
-    parsed.set(request, jar);
+    held[JAR] = jar;
   }
   return jar;
 }

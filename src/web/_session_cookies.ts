@@ -91,8 +91,12 @@ export class SessionCookieCodec {
   // Synchronous: Web Crypto costs tens of microseconds a call on some
   // runtimes, and every request with a session checks this signature.
   #mac: HmacSha256 | undefined;
-  #verified = new Map<string, { access: string; user: CurrentUser }>();
+  #verified = new Map<string, { raw: string; user: CurrentUser }>();
   #prefix: string;
+  // The cookies' names, built once (read on every request).
+  #access: string;
+  #refresh: string;
+  #profile: string;
   #attributes: CookieAttributes;
 
   /**
@@ -107,6 +111,9 @@ export class SessionCookieCodec {
       ? undefined
       : labelledKey(secret, "authlite-gateway-profile-v1");
     this.#prefix = options.prefix ?? "authlite_";
+    this.#access = `${this.#prefix}access`;
+    this.#refresh = `${this.#prefix}refresh`;
+    this.#profile = `${this.#prefix}profile`;
     if (!/^[A-Za-z0-9_-]*$/.test(this.#prefix)) throw new TypeError("Invalid cookie prefix");
     this.#attributes = sessionCookieAttributes(options);
   }
@@ -129,8 +136,8 @@ export class SessionCookieCodec {
    */
   tokens(jar: Readonly<Record<string, string>>): SessionTokens {
     return {
-      access: jar[`${this.#prefix}access`] || undefined,
-      refresh: jar[`${this.#prefix}refresh`] || undefined,
+      access: jar[this.#access] || undefined,
+      refresh: jar[this.#refresh] || undefined,
     };
   }
 
@@ -157,7 +164,7 @@ export class SessionCookieCodec {
     }
     if (this.#mac === undefined || profile === null) {
       // A profile cookie bound to the old access token is of no use any more.
-      if (jar[`${this.#prefix}profile`] !== undefined) lines.push(this.#delete("profile"));
+      if (jar[this.#profile] !== undefined) lines.push(this.#delete("profile"));
       return lines;
     }
     const readAt = "readAt" in profile ? profile.readAt : Date.now();
@@ -190,19 +197,20 @@ export class SessionCookieCodec {
    */
   profile(jar: Readonly<Record<string, string>>, access: string): CurrentUser | undefined {
     if (this.#mac === undefined) return undefined;
-    const raw = jar[`${this.#prefix}profile`];
+    const raw = jar[this.#profile];
     if (raw === undefined) return undefined;
     // A cookie is verified once per distinct value next to its access token;
     // the result is kept in process (the process holds both anyway), frozen.
-    // Keyed by the cookie alone (no 2 KB key to build and hash per request),
-    // the access token it was verified with beside it.
-    const seen = this.#verified.get(raw);
-    if (seen !== undefined && seen.access === access) return seen.user;
+    // Keyed by the access token, whose hash the token cache has computed on
+    // this same string already (a key of the ~1.5 KB cookie was hashed anew
+    // on every request), the cookie it was verified with beside it.
+    const seen = this.#verified.get(access);
+    if (seen !== undefined && seen.raw === raw) return seen.user;
     const user = this.#verify(raw, access);
     if (user === undefined) return undefined;
     if (this.#verified.size >= VERIFIED_MAX) this.#verified.clear();
     const frozen = Object.freeze({ ...user, roles: Object.freeze([...user.roles]) });
-    this.#verified.set(raw, { access, user: frozen as CurrentUser });
+    this.#verified.set(access, { raw, user: frozen as CurrentUser });
     return frozen as CurrentUser;
   }
 
