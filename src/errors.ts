@@ -335,6 +335,20 @@ export class AuthLiteUnavailableError extends AuthLiteError {
 }
 
 /**
+ * Whether an upstream call's failure says the upstream is down or overloaded
+ * (a network error, a timeout, 408, 429 or 5xx), not something of the request:
+ * what opens the breaker, and what no check may take for a verdict.
+ *
+ * @param err what an upstream call threw
+ * @returns whether it is an outage
+ */
+export function isUpstreamOutage(err: unknown): boolean {
+  if (err instanceof AuthLiteNetworkError) return true;
+  return err instanceof AuthLiteHttpError &&
+    (err.status === 408 || err.status === 429 || err.status >= 500);
+}
+
+/**
  * What an upstream failure means to a check that must not end a session on
  * weather: an outage (a network error, a timeout, 408, 429 or 5xx) becomes an
  * {@linkcode AuthLiteUnavailableError}, with the upstream's `Retry-After` when
@@ -352,10 +366,7 @@ export function unavailableOf(err: unknown): AuthLiteUnavailableError | undefine
       { cause: err },
     );
   }
-  if (
-    err instanceof AuthLiteHttpError &&
-    (err.status === 408 || err.status === 429 || err.status >= 500)
-  ) {
+  if (err instanceof AuthLiteHttpError && isUpstreamOutage(err)) {
     return new AuthLiteUnavailableError(
       "upstream",
       `Upstream answered ${err.status}`,

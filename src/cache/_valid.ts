@@ -10,7 +10,7 @@ import { type EntryStore, userKeyOf, type ValidEntry } from "./_entries.ts";
 import { jwtClaims } from "./_crypto.ts";
 import type { TokenSetUpstream } from "./types.ts";
 import { emit } from "../_events.ts";
-import { AuthLiteHttpError, AuthLiteNetworkError, AuthLiteUnavailableError } from "../errors.ts";
+import { AuthLiteUnavailableError, isUpstreamOutage } from "../errors.ts";
 
 const MISS = { type: "cache", outcome: "miss" } as const;
 const STORE_HIT = { type: "cache", outcome: "store-hit" } as const;
@@ -164,7 +164,5 @@ function unanswered(core: Core, token: string): void {
 
 /** An upstream failure that decides nothing of the token (throttled, down, unreachable). */
 function isOutage(err: unknown): boolean {
-  if (err instanceof AuthLiteNetworkError || err instanceof AuthLiteUnavailableError) return true;
-  return err instanceof AuthLiteHttpError &&
-    (err.status === 408 || err.status === 429 || err.status >= 500);
+  return err instanceof AuthLiteUnavailableError || isUpstreamOutage(err);
 }

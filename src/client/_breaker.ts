@@ -6,16 +6,7 @@
  * @module
  */
 import type { Breaker } from "../_breaker.ts";
-import { AuthLiteHttpError, AuthLiteNetworkError, AuthLiteUnavailableError } from "../errors.ts";
-
-/** Whether `err` says the upstream is down or overloaded (what opens the breaker). */
-export function isOutage(err: unknown): boolean {
-  if (err instanceof AuthLiteNetworkError) return true;
-  if (err instanceof AuthLiteHttpError) {
-    return err.status === 408 || err.status === 429 || err.status >= 500;
-  }
-  return false;
-}
+import { AuthLiteUnavailableError, isUpstreamOutage } from "../errors.ts";
 
 /**
  * Run `fn` unless the breaker is open; record whether it was an outage.
@@ -42,7 +33,7 @@ export async function throughBreaker<T>(
     outage = failed(value);
     return value;
   } catch (err) {
-    outage = isOutage(err);
+    outage = isUpstreamOutage(err);
     throw err;
   } finally {
     if (outage) breaker.failure();

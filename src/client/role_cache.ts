@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { AuthLiteHttpError, AuthLiteNetworkError, AuthLiteUnavailableError } from "../errors.ts";
+import { AuthLiteUnavailableError, isUpstreamOutage } from "../errors.ts";
 import type { Role, RoleQuery, RoleQueryMatch } from "./types.ts";
 
 /** What {@linkcode RoleCache.begin} answers: the state before a load. */
@@ -64,10 +64,9 @@ export interface RoleCacheOptions {
 /** While the upstream is out, a reload is tried at most this often. */
 const OUTAGE_RETRY_MS = 1000;
 
+/** An outage of the upstream, or the breaker or queue refusing the call. */
 function isOutage(err: unknown): boolean {
-  if (err instanceof AuthLiteUnavailableError || err instanceof AuthLiteNetworkError) return true;
-  return err instanceof AuthLiteHttpError &&
-    (err.status === 408 || err.status === 429 || err.status >= 500);
+  return err instanceof AuthLiteUnavailableError || isUpstreamOutage(err);
 }
 
 export class RoleCache {
