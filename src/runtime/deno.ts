@@ -9,6 +9,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { denoKVStore, type KVStore, memoryStore } from "../cache/mod.ts";
+import { openKvWaiting } from "./_open_kv.ts";
 import { configFromEnv, gatewayFromConfig, startErrorLine } from "./_config.ts";
 
 /** A running Deno server. */
@@ -32,7 +33,8 @@ export async function startDenoGateway(env: Record<string, string>): Promise<Den
   let store: KVStore = memoryStore();
   let kv: Deno.Kv | undefined;
   if (env["DENO_KV"] !== "off" && typeof Deno.openKv === "function") {
-    kv = await Deno.openKv(env["DENO_KV_PATH"]);
+    // Two instances starting together on one file: the second waits for the lock.
+    kv = await openKvWaiting((path) => Deno.openKv(path), env["DENO_KV_PATH"]);
     store = denoKVStore(kv);
   }
   const { app, checkAtStart } = await gatewayFromConfig(config, {
