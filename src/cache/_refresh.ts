@@ -326,7 +326,7 @@ async function graceOf(
   if (entry.refreshedWith !== r.rm || core.revocations.has(r.refreshToken)) {
     return { kind: "other" };
   }
-  const valid = await lookupValid(core, es, entry.accessToken, es.mac(entry.accessToken), true);
+  const valid = await lookupValid(core, es, entry.accessToken, es.mac(entry.accessToken));
   if (valid === "unanswered") {
     // The store is down: whether the new pair was revoked cannot be told, and
     // sending the spent refresh token upstream would log this caller out.

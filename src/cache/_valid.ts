@@ -6,7 +6,7 @@
  * @module
  */
 import type { Core } from "./_core.ts";
-import { type EntryStore, userKeyOf, type ValidEntry } from "./_entries.ts";
+import { type EntryStore, type RefreshedEntry, userKeyOf, type ValidEntry } from "./_entries.ts";
 import { jwtClaims } from "./_crypto.ts";
 import type { TokenSetUpstream } from "./types.ts";
 import { emit } from "../_events.ts";
@@ -27,15 +27,14 @@ export function userOf(es: EntryStore, token: string): string | null {
  * The valid entry of `token` in the store, unless it is revoked (a
  * tombstone, here or in the store, or a watermark of its user later than
  * its validation). Kept in process when found. `"refreshed"`: the token was
- * refreshed a moment ago, so it is known to be invalid. `"unanswered"` (only
- * with `answered`): the store failed to answer.
+ * refreshed a moment ago, so it is known to be invalid. `"unanswered"`: the
+ * store failed to answer.
  */
 export async function lookupValid(
   core: Core,
   es: EntryStore,
   token: string,
   hash: string,
-  answered = false,
 ): Promise<ValidEntry | "refreshed" | null | "unanswered"> {
   const { stats, revocations } = core;
   const observe = core.config.observe;
@@ -48,8 +47,8 @@ export async function lookupValid(
   // One read: the entry, its tombstone and its user's watermark together.
   const keys = [es.key("at", hash), es.key("rv", hash)];
   if (user !== null) keys.push(es.key("wm", user));
-  // With `answered`, a store that fails to answer is not taken for "no entry".
-  const raw = answered ? await es.rawManyAnswered(keys) : await es.rawMany(keys);
+  // A store that fails to answer is not taken for "no entry".
+  const raw = await es.rawManyAnswered(keys);
   if (raw === undefined) return "unanswered";
   const [found, stone, mark] = await Promise.all([
     es.opened(keys[0]!, raw[0], ["valid", "refreshed"] as const),
@@ -57,14 +56,7 @@ export async function lookupValid(
     user === null ? null : es.opened(keys[2]!, raw[2], ["watermark"] as const),
   ]);
   if (found === null || found.kind === "refreshed") {
-    stats.misses++;
-    emit(observe, MISS);
-    // For the refresh that follows: what was found under the token's key. A read
-    // that began before a refresh of this process recorded its pair does not
-    // hide that pair (record() put it here) from the refresh that follows.
-    if (found !== null || !core.missed.get(token)) {
-      core.missed.set(token, found, core.config.now() + MISSED_MS);
-    }
+    miss(core, token, found);
     return found === null ? null : "refreshed";
   }
   if (
@@ -131,10 +123,10 @@ export function validate(core: Core, token: string, upstream: TokenSetUpstream):
   return core.flights.run(`a:${token}`, async () => {
     const es = await core.entries();
     const hash = es.mac(token);
-    const found = await lookupValid(core, es, token, hash, true);
+    const found = await lookupValid(core, es, token, hash);
     if (found === "refreshed") return false;
     if (found !== null && found !== "unanswered") return true;
-    if (found === "unanswered") unanswered(core, token);
+    if (found === "unanswered") miss(core, token, null);
     const sentAt = core.config.now();
     core.stats.upstreamValidations++;
     let ok: boolean;
@@ -155,11 +147,18 @@ export function validate(core: Core, token: string, upstream: TokenSetUpstream):
   });
 }
 
-/** A lookup the store failed to answer: a miss, as one it answered empty. */
-function unanswered(core: Core, token: string): void {
+/**
+ * A miss, counted and observed, with what was found under the token's key kept
+ * for the refresh that follows (`null`: nothing, or a store that failed to
+ * answer). A read that began before a refresh of this process recorded its
+ * pair does not hide that pair (record() put it here) from that refresh.
+ */
+function miss(core: Core, token: string, found: RefreshedEntry | null): void {
   core.stats.misses++;
   emit(core.config.observe, MISS);
-  if (!core.missed.get(token)) core.missed.set(token, null, core.config.now() + MISSED_MS);
+  if (found !== null || !core.missed.get(token)) {
+    core.missed.set(token, found, core.config.now() + MISSED_MS);
+  }
 }
 
 /** An upstream failure that decides nothing of the token (throttled, down, unreachable). */

@@ -48,15 +48,10 @@ export function rpcRoutes(deps: GatewayDeps): OpenAPIHono {
     // zod validator; anything else meets it (and its error replies) as before.
     const fast = fastCheckOf(operation.input);
     const fastRoute = fast === undefined ? undefined : fastJsonRoute(fast, handler);
-    const middleware: MiddlewareHandler = fastRoute === undefined
-      ? (c, next) => {
-        service(c);
-        return next();
-      }
-      : (c, next) => {
-        service(c);
-        return fastRoute(c, next);
-      };
+    const middleware: MiddlewareHandler = (c, next) => {
+      service(c);
+      return fastRoute === undefined ? next() : fastRoute(c, next);
+    };
     app.openapi({ ...route, middleware }, handler);
   }
   // Registered after the routes: it runs only where none answered (their

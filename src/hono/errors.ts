@@ -12,6 +12,7 @@ import {
   AuthLiteUnavailableError,
   boundedRetryAfter,
   DEFAULT_RETRY_AFTER_SECONDS,
+  isUpstreamOutage,
 } from "../errors.ts";
 import type { AuthLiteErrorCode } from "../errors.ts";
 
@@ -77,11 +78,6 @@ export type ErrorStatus = 400 | 401 | 403 | 404 | 413 | 415 | 429 | 500 | 502 | 
 
 const PASSED_ON: ReadonlySet<number> = new Set([400, 401, 403, 404, 429]);
 
-/** An upstream status that says it is failing, not what is wrong with the request. */
-function isOutageStatus(status: number): boolean {
-  return status === 408 || status >= 500;
-}
-
 /**
  * The status and body of a client error, by its code: the one table of
  * authlite's HTTP layers.
@@ -111,7 +107,7 @@ export function replyOfError(
       // answered as the open breaker answers it: 503, try again later.
       const upstream = err instanceof AuthLiteHttpError ? err.status : 0;
       if (PASSED_ON.has(upstream)) return { status: upstream as 400 | 401 | 403 | 404 | 429, body };
-      return { status: isOutageStatus(upstream) ? 503 : 502, body };
+      return { status: isUpstreamOutage(err) ? 503 : 502, body };
     }
     case "ERR_NETWORK":
     case "ERR_TIMEOUT":
