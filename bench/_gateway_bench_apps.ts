@@ -41,6 +41,10 @@ export interface BenchApp {
 /** The apps, and how to stop what they need. */
 export interface BenchApps {
   apps: BenchApp[];
+  /** The client behind the gateway (its cache warmed). */
+  client: AuthLiteClient;
+  /** The gateway. */
+  gateway: ReturnType<typeof createGateway>;
   /** The upstream calls made since the warm-up. */
   upstream(): { total: number; byPath: Record<string, number> };
   close(): Promise<void>;
@@ -257,6 +261,8 @@ export async function benchApps(): Promise<BenchApps> {
   ];
   return {
     apps,
+    client,
+    gateway,
     upstream: () => ({ total: emu.requests().total, byPath: emu.requests().byPath }),
     close: () => upstream.close(),
   };

@@ -21,13 +21,14 @@ import type { GatewayLogger } from "./_logger.ts";
 import { peerOf, type PeerReader } from "./_peer.ts";
 import { Readiness, type ReadyOptions } from "./_ready.ts";
 import { type GatewayTelemetry, Telemetry } from "./_telemetry.ts";
+import { type HotRpcRoute, withHotLane } from "./_lane.ts";
 import { jsonReply } from "./_routes.ts";
 import { safeReturnPath } from "./_login.ts";
 import { addReplyHeader, isNoStoreJson } from "../hono/_internal.ts";
 import type { SessionCookieOptions } from "./_session.ts";
 import { adminRoutes, adminStatusRoute, readyRoute } from "./admin.ts";
 import { authRoutes } from "./auth.ts";
-import { errorBody, onGatewayError, validationHook } from "./errors.ts";
+import { errorBody, errorReplyOf, onGatewayError, validationHook } from "./errors.ts";
 import { rpcRoutes } from "./rpc.ts";
 import { HealthSchema } from "./schemas.ts";
 import type { GatewaySchema, SessionAndAdminSchema } from "./schema_types.ts";
@@ -203,11 +204,11 @@ const healthRoute = createRoute({
   responses: { 200: jsonReply(HealthSchema, "Alive") },
 });
 
-function routes(deps: GatewayDeps) {
+function routes(deps: GatewayDeps, hot: Map<string, HotRpcRoute>) {
   return new OpenAPIHono({ defaultHook: validationHook })
     .openapi(healthRoute, (c) => c.json({ ok: true as const }, 200))
     .route("/", authRoutes(deps))
-    .route("/rpc", rpcRoutes(deps))
+    .route("/rpc", rpcRoutes(deps, (path, route) => hot.set(`/rpc${path}`, route)))
     .route("/admin", adminRoutes(deps));
 }
 
@@ -385,7 +386,8 @@ export function createGateway(options: GatewayOptions): GatewayApp {
 
   readyRoute(app, readiness);
   adminStatusRoute(app, deps, telemetry);
-  const gateway = app.route("/", routes(deps));
+  const hotRpc = new Map<string, HotRpcRoute>();
+  const gateway = app.route("/", routes(deps, hotRpc));
   const exact: Same<SchemaOf<typeof gateway>, SessionAndAdminSchema> = true;
   void exact;
 
@@ -426,7 +428,39 @@ export function createGateway(options: GatewayOptions): GatewayApp {
     throw new AuthLiteInputError("ERR_CONFIG", "Invalid option: docs needs openapi");
   }
   options.ui?.(gateway);
+  // The hot calls in front of Hono's dispatch, while no layer of the app
+  // would add anything to them (src/gateway/_lane.ts).
+  const plain = corsLayer === undefined && limiter === undefined;
+  const quiet = () => !checkFirst && !telemetry.traces(serverTiming);
+  const errorReply = errorReplyOf(secrets);
+  withHotLane(gateway, {
+    rpc: hotRpc,
+    rpcOpen: () => plain && quiet(),
+    mePath: "/auth/me",
+    meOpen: () => plain && authLimiter === undefined && quiet(),
+    kit: deps.auth,
+    services: deps.services,
+    maxBody,
+    errorReply: (err) => securedReply(errorReply(err, plainJson)),
+  });
   return gateway;
+}
+
+/** A JSON reply as `c.json()` builds it on a context nothing has set headers on. */
+function plainJson(body: unknown, status: number): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** The headers the guard adds to a reply of a route group (RPC, the session routes). */
+function securedReply(res: Response): Response {
+  if (!res.headers.has("cache-control")) res.headers.set("cache-control", "no-store");
+  if (!res.headers.has("x-content-type-options")) {
+    res.headers.set("x-content-type-options", "nosniff");
+  }
+  return res;
 }
 
 /** The type of the gateway app: give it to `hc<AppType>()` from `hono/client`. */

@@ -110,10 +110,24 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function onGatewayError(
   secrets: readonly string[],
 ): (err: Error, c: Context) => Response {
-  return (err, c) => {
+  const reply = errorReplyOf(secrets);
+  return (err, c) => reply(err, (body, status) => c.json(body, status));
+}
+
+/**
+ * The gateway's error reply, built by `json` (the context's `c.json()`, or
+ * what it makes on a context nothing has set headers on: the hot lane's).
+ *
+ * @param secrets the credentials to redact from messages
+ * @returns the reply of an error
+ */
+export function errorReplyOf(
+  secrets: readonly string[],
+): (err: Error, json: (body: unknown, status: ContentfulStatusCode) => Response) => Response {
+  return (err, json) => {
     const { status, body, headers } = mapError(err);
     body.error.message = redact(body.error.message, secrets);
-    const res = c.json(body, status);
+    const res = json(body, status);
     for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
     return res;
   };

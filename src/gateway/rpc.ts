@@ -9,6 +9,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { type GatewayDeps, requireService, serviceCheck } from "./_deps.ts";
 import { fastCheckOf, fastJsonRoute } from "./_fast_input.ts";
+import type { HotRpcRoute } from "./_lane.ts";
 import { noStoreJson } from "../hono/_internal.ts";
 import { rpcRoute } from "./_routes.ts";
 import { validationHook } from "./errors.ts";
@@ -18,9 +19,14 @@ import { type OperationName, operationPath, operations } from "./operations.ts";
  * The RPC routes, one per operation of the table.
  *
  * @param deps the gateway
+ * @param hot told each route with a fast check, for the gateway's hot lane
+ *   (its path under the mount point, its check and its answer)
  * @returns the routes as an app to mount at `/rpc` (their types: `RpcSchema`)
  */
-export function rpcRoutes(deps: GatewayDeps): OpenAPIHono {
+export function rpcRoutes(
+  deps: GatewayDeps,
+  hot?: (path: string, route: HotRpcRoute) => void,
+): OpenAPIHono {
   const { client } = deps;
   const app = new OpenAPIHono({ defaultHook: validationHook });
   // The credential is checked by each route's own middleware, first (one
@@ -40,14 +46,14 @@ export function rpcRoutes(deps: GatewayDeps): OpenAPIHono {
     // (checked where it is written); the loop only wires them.
     // The reply is built with the headers the gateway adds to every RPC reply
     // (nothing sets any on the context before it: see noStoreJson()).
-    const handler = async (c: Context) => {
-      const input = c.req.valid("json" as never) as never;
-      return noStoreJson(await operation.run(client, input)) as never;
-    };
+    const answer = async (input: unknown): Promise<Response> =>
+      noStoreJson(await operation.run(client, input as never));
+    const handler = (c: Context) => answer(c.req.valid("json" as never)) as never;
     // The same schema, compiled where it can be: a body it accepts skips the
     // zod validator; anything else meets it (and its error replies) as before.
     const fast = fastCheckOf(operation.input);
     const fastRoute = fast === undefined ? undefined : fastJsonRoute(fast, handler);
+    if (fast !== undefined) hot?.(operationPath(name), { check: fast, answer });
     const middleware: MiddlewareHandler = (c, next) => {
       service(c);
       return fastRoute === undefined ? next() : fastRoute(c, next);

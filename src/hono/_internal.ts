@@ -24,7 +24,8 @@ export type { AuthRoutesSchema, MeReply } from "./_schema.ts";
 export { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";
 export { errorBody, replyOfError } from "./errors.ts";
 export { grants, noSessionError } from "./middleware.ts";
-export { type AuthKit, authKit, httpErrorOf, routesOf, sessionOn } from "./routes.ts";
+export { handOverSession, meHit, sessionOn } from "./_me.ts";
+export { type AuthKit, authKit, httpErrorOf, routesOf } from "./routes.ts";
 export {
   reportedError,
   type Session,

@@ -37,7 +37,7 @@ import { confirmLoginPage, errorPage, isNavigation } from "./_pages.ts";
 import { rateLimiter, type RateLimitSettings } from "./_rate_limit.ts";
 import type { AuthRoutesSchema } from "./_schema.ts";
 import { routesGuard } from "./_guard.ts";
-import { noStoreJson } from "./_reply.ts";
+import { meBody, meHit, sessionOn } from "./_me.ts";
 import { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";
 import { AuthLiteHonoError, type ErrorIssue } from "./errors.ts";
 import { noSessionError } from "./middleware.ts";
@@ -164,20 +164,6 @@ export function authKit(options: AuthRoutesOptions): AuthKit {
       : safeReturnPath(options.callbackErrorPath),
     replyHeaders: true,
   };
-}
-
-/**
- * The request's session, through the kit's resolver, with its cookies set on
- * the reply.
- *
- * @param kit the kit
- * @param c the context
- * @returns what the resolver found
- */
-export async function sessionOn(kit: AuthKit, c: Context): Promise<SessionResult> {
-  const found = await kit.resolver.resolve(undefined, requestCookies(c));
-  appendCookies(c, found.setCookie);
-  return found;
 }
 
 /**
@@ -378,11 +364,9 @@ export function routesOf(kit: AuthKit): Hono<Record<never, never>, AuthRoutesSch
   app.get("/me", async (c) => {
     const found = await sessionOn(kit, c);
     if (found.session === null) throw noSessionError(found.error, false);
-    const body = { user: found.session, session: { refreshed: found.refreshed } };
     // In the gateway, with no cookie to set, nothing has set headers on the
     // context: the reply is built with the ones the gateway adds.
-    if (!kit.replyHeaders && found.setCookie.length === 0) return noStoreJson(body);
-    return c.json(body, 200);
+    return meHit(kit, found) ?? c.json(meBody(found.session, found.refreshed), 200);
   });
 
   app.post("/logout", async (c) => {
