@@ -97,16 +97,28 @@ function pathOf(url: string): string | undefined {
   return path.includes("%") || path.includes("#") ? undefined : path;
 }
 
+// Stand-ins for the numbers JSON cannot write (`1e400` parses to Infinity):
+// strings no caller can know, put back as the literals after stringifying.
+// Made on first use: Workers refuse random values at module load.
+let nonce: string | undefined;
+
 /**
- * A body that parses to `value` again: JSON has no infinite number, which
- * `JSON.parse` makes of `1e400`; the largest finite number stands in for it
- * (a fast check takes no number, so zod says the same of either).
+ * A body that parses to `value` again: what `JSON.stringify` writes, with an
+ * infinite number (which `JSON.parse` makes of `1e400`) written as such
+ * (zod names it in its error: "received Infinity").
  */
 function sameJson(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, v) => v === Infinity ? Number.MAX_VALUE : v === -Infinity ? -Number.MAX_VALUE : v,
-  );
+  let infinite = false;
+  const text = JSON.stringify(value, (_key, v) => {
+    if (v !== Infinity && v !== -Infinity) return v;
+    infinite = true;
+    nonce ??= crypto.randomUUID();
+    return `\u0000${v > 0 ? "+" : "-"}${nonce}`;
+  });
+  if (!infinite || nonce === undefined) return text;
+  return text
+    .replaceAll(JSON.stringify(`\u0000+${nonce}`), "1e400")
+    .replaceAll(JSON.stringify(`\u0000-${nonce}`), "-1e400");
 }
 
 /**
