@@ -169,7 +169,7 @@ test("the lane answers an upstream failure and a redacted error as the app does"
   }
 });
 
-test("the lane takes the hot calls, and is closed while CORS, a rate limit or Server-Timing is on", async () => {
+test("the lane takes the hot calls, and is closed while CORS, a rate limit, Server-Timing or an onError of the app's own is on", async () => {
   const s = { accessToken: "", refreshToken: "" };
   const probe = (fx: GatewayFixture) => {
     const session = fx.emu.session({ email: "probe@example.com" });
@@ -186,8 +186,11 @@ test("the lane takes the hot calls, and is closed while CORS, a rate limit or Se
     ["serverTiming", { serverTiming: true }, 0],
     ["first request's check", { ready: { checkOnFirstRequest: true } }, 0],
   ];
-  for (const [name, options, reads] of settings) {
+  for (const [name, options, reads] of [...settings, ["onError of its own", {}, 0] as const]) {
     const fx = await startGateway(options);
+    if (name === "onError of its own") {
+      fx.app.onError((err, c) => c.json({ mine: err.message }, 500));
+    }
     try {
       Probe.reads = 0;
       const res = await fx.app.fetch(probe(fx));

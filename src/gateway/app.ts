@@ -431,7 +431,10 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   // The hot calls in front of Hono's dispatch, while no layer of the app
   // would add anything to them (src/gateway/_lane.ts).
   const plain = corsLayer === undefined && limiter === undefined;
-  const quiet = () => !checkFirst && !telemetry.traces(serverTiming);
+  // An onError set on the returned app sees the routes' errors: then Hono's.
+  const ownErrors = () =>
+    (gateway as unknown as { errorHandler: unknown }).errorHandler === onError;
+  const quiet = () => !checkFirst && !telemetry.traces(serverTiming) && ownErrors();
   const errorReply = errorReplyOf(secrets);
   withHotLane(gateway, {
     rpc: hotRpc,
