@@ -12,8 +12,16 @@
  * answers exactly as the app would, and hands anything else to the app
  * untouched:
  * - it is closed while anything that Hono's layers add is on (a span or
- *   `Server-Timing`, CORS, a rate limit of the route's scope, the first
- *   request's readiness check); the gateway says so through `open`;
+ *   `Server-Timing`, CORS, the first request's readiness check), and while
+ *   a rate limit of the route's scope cannot be counted without a Hono
+ *   context (a `key` function of its own, or the gateway's `peer` reader);
+ *   the gateway says so through `rpcOpen` and `meOpen`;
+ * - the gateway's rate limits of the scope are counted once, where Hono's
+ *   guard counts them (after the credential, media type and length checks
+ *   of an RPC call; before `/me` resolves its session); a request the lane
+ *   then hands to the app (refused, or for any reason below) carries the
+ *   verdicts along (to its copy too), so the app answers a refusal as it
+ *   does (the 429, its headers and events) and counts nothing again;
  * - before it reads a body, any doubt (another path or method, a missing or
  *   wrong credential, another media type, no declared length or one over the
  *   limit) sends the request on as it came;
@@ -52,6 +60,33 @@ export type FetchHandler = (
   executionCtx?: ExecutionContext,
 ) => Response | Promise<Response>;
 
+/** The verdicts of a request's count by the gateway's rate limits. */
+export interface LaneTally {
+  /** Whether one of the limits refused it (the app answers the 429). */
+  readonly refused: boolean;
+}
+
+/** The gateway's rate limits of the lane's calls, counted in front of Hono. */
+export interface LaneLimits {
+  /**
+   * Count a request against the limits of an RPC call or of `GET /auth/me`.
+   *
+   * @param call which one
+   * @param request the request
+   * @param env the app's env, as the server passed it
+   * @returns the verdicts
+   */
+  count(call: "rpc" | "me", request: Request, env: unknown): LaneTally;
+  /**
+   * Hand the verdicts over with a request (as it will reach the app), so
+   * that the app follows them instead of counting it again.
+   *
+   * @param request the request, or its copy
+   * @param tally what {@linkcode LaneLimits.count} said
+   */
+  handOver(request: Request, tally: LaneTally): void;
+}
+
 /** What the lane needs of the gateway. */
 export interface HotLaneOptions {
   /** The RPC routes it may take, by path (`/rpc/<operation>`). */
@@ -70,6 +105,8 @@ export interface HotLaneOptions {
   maxBody: number;
   /** The gateway's reply to an error an RPC route's handler threw. */
   errorReply: (err: Error) => Response;
+  /** The gateway's rate limits. */
+  limits: LaneLimits;
 }
 
 const honoFetches = new WeakMap<object, FetchHandler>();
@@ -131,7 +168,17 @@ function sameJson(value: unknown): string {
 export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOptions): void {
   const dispatch = app.fetch;
   honoFetches.set(app, dispatch);
-  const { rpc: routes, services, maxBody, kit, errorReply } = options;
+  const { rpc: routes, services, maxBody, kit, errorReply, limits } = options;
+  // To the app, counted: with the verdicts of the count.
+  const counted = (
+    request: Request,
+    tally: LaneTally,
+    env: unknown,
+    ctx: ExecutionContext | undefined,
+  ) => {
+    limits.handOver(request, tally);
+    return dispatch(request, env, ctx);
+  };
 
   const rpc = async (
     route: HotRpcRoute,
@@ -149,6 +196,8 @@ export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOption
     ) {
       return await dispatch(request, env, ctx);
     }
+    const tally = limits.count("rpc", request, env);
+    if (tally.refused) return await counted(request, tally, env, ctx);
     let body: unknown;
     try {
       // json(), not text(): on Deno, 2 µs less a call (measured under wrk).
@@ -156,12 +205,12 @@ export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOption
     } catch {
       // Malformed (or unreadable: the caller went away). The app answers
       // any malformed body alike ("Malformed JSON in request body").
-      return await dispatch(new Request(request, { body: "{" }), env, ctx);
+      return await counted(new Request(request, { body: "{" }), tally, env, ctx);
     }
     const input = route.check(body);
     if (rejected(input)) {
       // To the zod validator, with a body that parses to the same value.
-      return await dispatch(new Request(request, { body: sameJson(body) }), env, ctx);
+      return await counted(new Request(request, { body: sameJson(body) }), tally, env, ctx);
     }
     try {
       return await route.answer(input);
@@ -176,17 +225,19 @@ export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOption
     env: unknown,
     ctx: ExecutionContext | undefined,
   ): Promise<Response> => {
+    const tally = limits.count("me", request, env);
+    if (tally.refused) return await counted(request, tally, env, ctx);
     let found;
     try {
       found = await kit.resolver.resolve(undefined, parseCookies(request.headers.get("cookie")));
     } catch {
       // A bug: the app meets it again and answers as it does.
-      return await dispatch(request, env, ctx);
+      return await counted(request, tally, env, ctx);
     }
     const hit = meHit(kit, found);
     if (hit !== undefined) return hit;
     handOverSession(request, found);
-    return await dispatch(request, env, ctx);
+    return await counted(request, tally, env, ctx);
   };
 
   app.fetch = (request, env, ctx) => {

@@ -33,40 +33,51 @@ function addressOf(info: PeerInfo): string | undefined {
  * @returns the address, if known
  */
 export function serverPeer(c: Context): string | undefined {
-  const env = c.env as Env | undefined;
+  return requestPeer(c.req.raw, c.env);
+}
+
+/**
+ * {@linkcode serverPeer} without a context: from the request and the env the
+ * server passed to the app's `fetch` (the gateway's hot lane counts there).
+ *
+ * @param request the request, as the server passed it
+ * @param env the app's env (the server's second argument)
+ * @returns the address, if known
+ */
+export function requestPeer(request: Request, env: unknown): string | undefined {
   if (typeof env === "object" && env !== null) {
+    const e = env as Env;
     // The runtime entries of this package: `{ remoteAddr: "203.0.113.7" }`.
     // Deno.serve(app.fetch): the second argument is `ServeHandlerInfo`.
-    const remote = env["remoteAddr"];
+    const remote = e["remoteAddr"];
     if (typeof remote === "string" && remote !== "") return remote;
     if (typeof remote === "object" && remote !== null) {
       const host = (remote as { hostname?: unknown }).hostname;
       if (typeof host === "string" && host !== "") return host;
     }
     // Bun.serve({ fetch: app.fetch }): the second argument is the server (as hono/bun reads it).
-    const server =
-      (typeof env["server"] === "object" && env["server"] !== null ? env["server"] : env) as {
-        requestIP?: unknown;
-      };
+    const server = (typeof e["server"] === "object" && e["server"] !== null ? e["server"] : e) as {
+      requestIP?: unknown;
+    };
     if (typeof server.requestIP === "function") {
       try {
-        const info = (server.requestIP as (r: Request) => { address?: string } | null)(c.req.raw);
+        const info = (server.requestIP as (r: Request) => { address?: string } | null)(request);
         if (typeof info?.address === "string" && info.address !== "") return info.address;
       } catch {
         // Not a Bun server after all.
       }
     }
     // @hono/node-server: `{ incoming, outgoing }`.
-    const incoming = env["incoming"] as { socket?: { remoteAddress?: unknown } } | undefined;
+    const incoming = e["incoming"] as { socket?: { remoteAddress?: unknown } } | undefined;
     const nodeAddress = incoming?.socket?.remoteAddress;
     if (typeof nodeAddress === "string" && nodeAddress !== "") return nodeAddress;
   }
   // Cloudflare Workers: only the platform creates a request with `cf`, and it
   // sets CF-Connecting-IP itself. Anywhere else the header is the client's word.
-  const cf = (c.req.raw as { cf?: unknown }).cf;
+  const cf = (request as { cf?: unknown }).cf;
   if (typeof cf === "object" && cf !== null) {
-    const ip = c.req.header("cf-connecting-ip");
-    if (ip !== undefined && ip !== "") return ip;
+    const ip = request.headers.get("cf-connecting-ip");
+    if (ip !== null && ip !== "") return ip;
   }
   return undefined;
 }
@@ -104,9 +115,41 @@ export function peerOf(
   } catch {
     socket = undefined;
   }
+  return forwardedPeer(socket, c.req.raw, trustedProxies);
+}
+
+/**
+ * {@linkcode peerOf} with the default reader, without a context: from the
+ * request and the env the server passed to the app's `fetch`.
+ *
+ * @param request the request, as the server passed it
+ * @param env the app's env (the server's second argument)
+ * @param trustedProxies how many proxies of your own are in front
+ * @returns the address, or `undefined` when nothing says
+ */
+export function requestPeerOf(
+  request: Request,
+  env: unknown,
+  trustedProxies: number,
+): string | undefined {
+  let socket: string | undefined;
+  try {
+    socket = requestPeer(request, env);
+  } catch {
+    socket = undefined;
+  }
+  return forwardedPeer(socket, request, trustedProxies);
+}
+
+/** The client's address, given the socket peer: see {@linkcode peerOf}. */
+function forwardedPeer(
+  socket: string | undefined,
+  request: Request,
+  trustedProxies: number,
+): string | undefined {
   if (trustedProxies <= 0) return socket;
-  const forwarded = c.req.header("x-forwarded-for");
-  const hops = forwarded === undefined
+  const forwarded = request.headers.get("x-forwarded-for");
+  const hops = forwarded === null
     ? []
     : forwarded.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (hops.length === 0) return socket;

@@ -2,6 +2,11 @@
  * A fixed-window rate limiter kept in memory, per process (per isolate on
  * Workers): a guard against bursts, not a global quota.
  *
+ * Its count can also be taken without a Hono context (the gateway's hot lane
+ * counts in front of Hono's dispatch), from the request and the env the
+ * server passed: a request counted there carries its verdict to the
+ * middleware, which follows it instead of counting the request again.
+ *
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
@@ -41,8 +46,14 @@ function defaultKey(c: Context): string | undefined {
 export interface RateLimitHooks {
   /** The key when `options.key` is not given; `undefined`: peer unknown, not counted. */
   keyOf?: (c: Context) => string | undefined;
+  /**
+   * The key from the request and the app's env, without a context (the same
+   * as `keyOf`'s): given, and no `options.key`, the limiter counts outside
+   * Hono too ({@linkcode RateLimiter.count}).
+   */
+  requestKeyOf?: (request: Request, env: unknown) => string | undefined;
   /** A request whose peer is not known. */
-  onUnknown?: (c: Context) => void;
+  onUnknown?: () => void;
   /** A request refused. */
   onLimited?: (c: Context) => void;
 }
@@ -70,6 +81,40 @@ export function clientOf(address: string): string {
 }
 
 /**
+ * What a count says: {@linkcode UNCOUNTED} (the peer is not known: not
+ * counted, and `onUnknown` told), {@linkcode ALLOWED}, or a number of
+ * seconds: refused, retry after that long.
+ */
+export type Verdict = number;
+/** The peer is not known: not counted (and `onUnknown` told). */
+export const UNCOUNTED: Verdict = -1;
+/** Counted, within the limit. */
+export const ALLOWED: Verdict = 0;
+
+/** A rate limiter: its middleware, and its count outside Hono. */
+export interface RateLimiter {
+  /**
+   * The middleware: counts the request (or follows the verdict handed over
+   * with it) and throws a 429 error past the limit, after telling
+   * `onLimited`.
+   */
+  readonly middleware: MiddlewareHandler;
+  /**
+   * Count a request without a context, from the request and the app's env;
+   * `onLimited` is not told (the middleware tells it when it answers the
+   * refusal). `undefined` when the key needs a context (`options.key`, or no
+   * `requestKeyOf` hook).
+   */
+  readonly count: ((request: Request, env: unknown) => Verdict) | undefined;
+  /**
+   * Hand a verdict of {@linkcode RateLimiter.count} over with the request (as
+   * it will reach the app): the middleware follows it, once, instead of
+   * counting the request again.
+   */
+  handOver(request: Request, verdict: Verdict): void;
+}
+
+/**
  * A middleware that answers 429 with `Retry-After` once a key has used up its
  * window.
  *
@@ -82,6 +127,25 @@ export function rateLimit(
   options: RateLimitOptions,
   hooks: RateLimitHooks = {},
 ): MiddlewareHandler {
+  return rateLimiter(options, hooks).middleware;
+}
+
+function limitedError(retryAfter: number): Error {
+  return new GatewayError(429, "ERR_RATE_LIMITED", "Too many requests: slow down", {
+    "retry-after": String(retryAfter),
+  });
+}
+
+/**
+ * A rate limiter: {@linkcode rateLimit}'s middleware, and the same count
+ * without a context.
+ *
+ * @param options the limit, the window and the key
+ * @param hooks the default key and what to tell (the gateway's)
+ * @returns the limiter
+ * @throws {RangeError} when the limit or the window is not positive
+ */
+export function rateLimiter(options: RateLimitOptions, hooks: RateLimitHooks = {}): RateLimiter {
   const limit = options.limit;
   const windowMs = options.windowSeconds * 1000;
   if (!Number.isInteger(limit) || limit < 1 || !(windowMs > 0)) {
@@ -89,6 +153,7 @@ export function rateLimit(
   }
   const now = options.now ?? Date.now;
   const keyOf: (c: Context) => string | undefined = options.key ?? hooks.keyOf ?? defaultKey;
+  const requestKeyOf = options.key === undefined ? hooks.requestKeyOf : undefined;
   const maxKeys = options.maxKeys ?? 10_000;
   // Keys within their limit, and keys blocked until their window ends, each
   // in the order their window started: forgetting the oldest open key is
@@ -112,13 +177,8 @@ export function rateLimit(
       blocked.delete(first);
     }
   };
-  return async (c, next) => {
-    const t = now();
-    const key = keyOf(c);
-    if (key === undefined) {
-      hooks.onUnknown?.(c);
-      return await next();
-    }
+  /** Count one request of `key` at `t`: ALLOWED, or the seconds until its window ends. */
+  const take = (key: string, t: number): Verdict => {
     let w = blocked.get(key) ?? open.get(key);
     if (w === undefined || t - w.start >= windowMs) {
       blocked.delete(key);
@@ -128,14 +188,38 @@ export function rateLimit(
       evict(key, t);
     }
     w.count++;
-    if (w.count > limit) {
-      if (open.delete(key)) blocked.set(key, w);
+    if (w.count <= limit) return ALLOWED;
+    if (open.delete(key)) blocked.set(key, w);
+    return Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
+  };
+  const handed = new WeakMap<Request, Verdict>();
+  const middleware: MiddlewareHandler = async (c, next) => {
+    const request = c.req.raw;
+    let verdict = handed.get(request);
+    if (verdict !== undefined) {
+      handed.delete(request);
+    } else {
+      const t = now();
+      const key = keyOf(c);
+      if (key === undefined) hooks.onUnknown?.();
+      verdict = key === undefined ? UNCOUNTED : take(key, t);
+    }
+    if (verdict > 0) {
       hooks.onLimited?.(c);
-      const retryAfter = Math.max(1, Math.ceil((w.start + windowMs - t) / 1000));
-      throw new GatewayError(429, "ERR_RATE_LIMITED", "Too many requests: slow down", {
-        "retry-after": String(retryAfter),
-      });
+      throw limitedError(verdict);
     }
     await next();
+  };
+  const count = requestKeyOf === undefined ? undefined : (request: Request, env: unknown) => {
+    const t = now();
+    const key = requestKeyOf(request, env);
+    if (key !== undefined) return take(key, t);
+    hooks.onUnknown?.();
+    return UNCOUNTED;
+  };
+  return {
+    middleware,
+    count,
+    handOver: (request, verdict) => void handed.set(request, verdict),
   };
 }

@@ -12,13 +12,13 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { cors } from "hono/cors";
 import { AuthLiteInputError } from "../errors.ts";
 import type { AuthLiteClient } from "../client/mod.ts";
-import { bearerOf } from "../_bearer.ts";
 import { CredentialSet } from "./_credentials.ts";
 import { docsRoutes, type GatewayDocs } from "./_docs.ts";
 import { gatewayAuth, type GatewayDeps } from "./_deps.ts";
-import { clientOf, rateLimit, type RateLimitOptions } from "./_rate_limit.ts";
+import { gatewayLimits, type Scope, scopeOf } from "./_limits.ts";
+import type { RateLimitOptions } from "./_rate_limit.ts";
 import type { GatewayLogger } from "./_logger.ts";
-import { peerOf, type PeerReader } from "./_peer.ts";
+import type { PeerReader } from "./_peer.ts";
 import { Readiness, type ReadyOptions } from "./_ready.ts";
 import { type GatewayTelemetry, Telemetry } from "./_telemetry.ts";
 import { type HotRpcRoute, withHotLane } from "./_lane.ts";
@@ -134,16 +134,6 @@ export interface GatewayOptions {
 }
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
-
-type Scope = "auth" | "rpc" | "admin" | "";
-
-/** Which of the gateway's route groups a path is in (no regex: this runs on every request). */
-function scopeOf(path: string): Scope {
-  if (path.startsWith("/rpc/")) return "rpc";
-  if (path.startsWith("/auth/")) return "auth";
-  if (path.startsWith("/admin/")) return "admin";
-  return "";
-}
 
 function list(value: string | readonly string[] | undefined, name: string): string[] {
   const values = value === undefined ? [] : typeof value === "string" ? [value] : [...value];
@@ -301,38 +291,9 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   if (!Number.isInteger(trusted) || trusted < 0) {
     throw new AuthLiteInputError("ERR_CONFIG", "Invalid option: trustedProxies must be 0 or more");
   }
-  const hooks = {
-    keyOf: (c: Context) => {
-      const peer = peerOf(c, trusted, options.peer);
-      return peer === undefined ? undefined : clientOf(peer);
-    },
-    onUnknown: () =>
-      telemetry.log("peer-unknown", {
-        level: "error",
-        event: "peer-unknown",
-        message: "Rate limit: the peer's address is not known, so the request is not counted; " +
-          "serve app.fetch as Deno.serve or Bun.serve pass it, or give the gateway a peer option",
-      }),
-    onLimited: (c: Context) =>
-      telemetry.observe({ type: "rate-limit", route: scopeOf(c.req.path) || "other" }),
-  };
-  const limiter = options.rateLimit === undefined ? undefined : rateLimit(options.rateLimit, hooks);
-  const authLimiter = options.authRateLimit === undefined
-    ? undefined
-    : rateLimit(options.authRateLimit, hooks);
-  // The rate limits of the request's scope, then the route. The session
-  // limit covers every route that checks a session: /auth/*, and /admin/*
-  // unless a Bearer credential is presented (requireAdmin() then checks it as
-  // the admin key, and a wrong one costs no upstream call). Any other
-  // Authorization header falls through to the cookie session: counted.
-  const limited = (c: Context, next: Next, scope: Scope): Promise<Response | void> => {
-    if (scope === "" || (limiter === undefined && authLimiter === undefined)) return next();
-    const session = authLimiter !== undefined &&
-      (scope === "auth" ||
-        (scope === "admin" && bearerOf(c.req.header("authorization")) === undefined));
-    const rest = session ? () => authLimiter(c, next) as Promise<void> : next;
-    return limiter === undefined ? rest() : limiter(c, rest);
-  };
+  // The rate limits of the request's scope (src/gateway/_limits.ts).
+  const limits = gatewayLimits(options, trusted, telemetry);
+  const limited = limits.limited;
   // One middleware in front of every route (each one more costs a call and a
   // promise on the hot path): headers, the body limit, the rate limits.
   const guarded = (c: Context, next: Next, scope: Scope): Promise<Response | void> | Response => {
@@ -429,8 +390,9 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   }
   options.ui?.(gateway);
   // The hot calls in front of Hono's dispatch, while no layer of the app
-  // would add anything to them (src/gateway/_lane.ts).
-  const plain = corsLayer === undefined && limiter === undefined;
+  // would add anything to them and it can count their rate limits
+  // (src/gateway/_lane.ts).
+  const plain = corsLayer === undefined;
   // An onError set on the returned app sees the routes' errors: then Hono's.
   const ownErrors = () =>
     (gateway as unknown as { errorHandler: unknown }).errorHandler === onError;
@@ -438,13 +400,14 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   const errorReply = errorReplyOf(secrets);
   withHotLane(gateway, {
     rpc: hotRpc,
-    rpcOpen: () => plain && quiet(),
+    rpcOpen: () => plain && limits.rpcCountable && quiet(),
     mePath: "/auth/me",
-    meOpen: () => plain && authLimiter === undefined && quiet(),
+    meOpen: () => plain && limits.meCountable && quiet(),
     kit: deps.auth,
     services: deps.services,
     maxBody,
     errorReply: (err) => securedReply(errorReply(err, plainJson)),
+    limits,
   });
   return gateway;
 }
