@@ -40,8 +40,7 @@
  */
 import type { ExecutionContext } from "hono";
 import { bearerOf } from "../_bearer.ts";
-import { handOverSession, meHit } from "../hono/_internal.ts";
-import { parseCookies, type SessionResolver } from "../web/_internal.ts";
+import { handOverSession, meHit, parseCookies, type SessionResolver } from "../hono/_internal.ts";
 import type { CredentialSet } from "./_credentials.ts";
 import { type FastCheck, isJsonType, rejected } from "./_fast_input.ts";
 

@@ -27,9 +27,11 @@ export { grants, noSessionError } from "./middleware.ts";
 export { handOverSession, meHit, sessionOn } from "./_me.ts";
 export { type AuthKit, authKit, httpErrorOf, routesOf } from "./routes.ts";
 export {
+  parseCookies,
   reportedError,
   type Session,
   type SessionCookieOptions,
   sessionOf,
+  type SessionResolver,
   type SessionResult,
 } from "../web/_internal.ts";
