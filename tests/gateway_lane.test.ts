@@ -169,7 +169,7 @@ test("the lane answers an upstream failure and a redacted error as the app does"
   }
 });
 
-test("the lane takes the hot calls, and is closed while CORS, a rate limit, Server-Timing or an onError of the app's own is on", async () => {
+test("the lane takes the hot calls, and is closed while CORS, a rate limit it cannot count, Server-Timing or an onError of the app's own is on", async () => {
   const s = { accessToken: "", refreshToken: "" };
   const probe = (fx: GatewayFixture) => {
     const session = fx.emu.session({ email: "probe@example.com" });
@@ -182,7 +182,12 @@ test("the lane takes the hot calls, and is closed while CORS, a rate limit, Serv
   const settings: Array<[string, Parameters<typeof startGateway>[0], number]> = [
     ["default", {}, 1],
     ["cors", { cors: ["https://app.example"] }, 0],
-    ["rateLimit", { rateLimit: { limit: 1000, windowSeconds: 60 } }, 0],
+    // The lane counts the gateway's limits itself (tests/gateway_lane_limits),
+    // but not with a key function of the caller's (it reads a Hono context).
+    ["rateLimit", { rateLimit: { limit: 1000, windowSeconds: 60 } }, 1],
+    ["rateLimit keyed by a function", {
+      rateLimit: { limit: 1000, windowSeconds: 60, key: () => "one" },
+    }, 0],
     ["serverTiming", { serverTiming: true }, 0],
     ["first request's check", { ready: { checkOnFirstRequest: true } }, 0],
   ];

@@ -24,7 +24,9 @@ export interface RateLimitOptions {
    * gateway's `peer` and `trustedProxies` options), an IPv6 peer by its /64.
    * A request whose peer is not known is not counted (and the gateway logs it
    * once per interval): a key shared by every such request would let one
-   * client lock all the others out.
+   * client lock all the others out. A key function reads a Hono context: the
+   * gateway then answers every call of the limit's scope through Hono's
+   * middleware (no hot lane).
    */
   key?: (c: Context) => string;
   /** Clock in milliseconds (default `Date.now`). */
