@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { memoryStore } from "../mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
 import {
+  cloudflarePeer,
   createGateway,
   createTelemetry,
   type GatewayOptions,
@@ -346,6 +347,33 @@ test("trustedProxies: the lane keys X-Forwarded-For as the app does (and an IPv6
   }
 });
 
+test("cloudflarePeer (the Workers runtime's reader): the lane keys CF-Connecting-IP as the app does", async () => {
+  const now = 1_000_000;
+  const t = await twins({
+    peer: cloudflarePeer,
+    rateLimit: { limit: 3, windowSeconds: 60, now: () => now },
+    authRateLimit: { limit: 2, windowSeconds: 60, now: () => now },
+  });
+  try {
+    const jar = await signIn(t.fx, "worker@example.com");
+    const at = (ip: string) => me(jar.header(), { "cf-connecting-ip": ip });
+    const rpc = post(
+      "/rpc/validateTokenSet",
+      JSON.stringify({ accessToken: t.fx.emu.session({ email: "w@example.com" }).accessToken }),
+      { "cf-connecting-ip": "198.51.100.20" },
+    );
+    const a = at("198.51.100.20");
+    const b = at("198.51.100.21");
+    const replies = await both(t, [a, a, b, a, rpc, rpc], undefined, "CF-Connecting-IP");
+    // a: rateLimit 1, 2, 3 (authRateLimit refuses the 3rd); the RPC calls: 4.
+    assert.deepStrictEqual(statuses(replies), [200, 200, 200, 429, 429, 429]);
+    const none = await both(t, [me(jar.header()), me(jar.header())], undefined, "no header");
+    assert.deepStrictEqual(statuses(none), [200, 200], "not known: not counted");
+  } finally {
+    await t.fx.close();
+  }
+});
+
 test("the lane takes its calls under the gateway's limits, and stays closed for a key function or a peer reader", async () => {
   const limit = { limit: 100, windowSeconds: 60 };
   const settings: Array<[string, Partial<GatewayOptions>, boolean]> = [
@@ -353,6 +381,7 @@ test("the lane takes its calls under the gateway's limits, and stays closed for 
     ["trustedProxies", { rateLimit: limit, authRateLimit: limit, trustedProxies: 2 }, true],
     ["a key function", { rateLimit: { ...limit, key: () => "one" } }, false],
     ["a key function of authRateLimit", { authRateLimit: { ...limit, key: () => "one" } }, false],
+    ["cloudflarePeer", { rateLimit: limit, authRateLimit: limit, peer: cloudflarePeer }, true],
     ["a peer reader", { rateLimit: limit, peer: () => "192.0.2.1" }, false],
   ];
   for (const [name, options, open] of settings) {

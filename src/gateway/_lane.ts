@@ -14,7 +14,8 @@
  * - it is closed while anything that Hono's layers add is on (a span or
  *   `Server-Timing`, CORS, the first request's readiness check), and while
  *   a rate limit of the route's scope cannot be counted without a Hono
- *   context (a `key` function of its own, or the gateway's `peer` reader);
+ *   context (a `key` function of its own, or a `peer` reader of the
+ *   caller's own: `cloudflarePeer` is read without one);
  *   the gateway says so through `rpcOpen` and `meOpen`;
  * - the gateway's rate limits of the scope are counted once, where Hono's
  *   guard counts them (after the credential, media type and length checks

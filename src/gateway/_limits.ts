@@ -44,7 +44,7 @@ export interface LimitOptions {
   rateLimit?: RateLimitOptions | undefined;
   /** The session routes' limit. */
   authRateLimit?: RateLimitOptions | undefined;
-  /** The gateway's peer reader (given: the lane cannot count). */
+  /** The gateway's peer reader (one of the caller's own: the lane cannot count). */
   peer?: PeerReader | undefined;
 }
 
@@ -87,20 +87,20 @@ export function gatewayLimits(
   trustedProxies: number,
   telemetry: GatewayTelemetry,
 ): GatewayLimits {
+  const peerOfRequest = requestPeerOf(trustedProxies, options.peer);
   const hooks = {
     keyOf: (c: Context) => {
       const peer = peerOf(c, trustedProxies, options.peer);
       return peer === undefined ? undefined : clientOf(peer);
     },
-    // The same key without a context; not with a peer reader (it reads a context).
-    ...(options.peer === undefined
-      ? {
-        requestKeyOf: (request: Request, env: unknown) => {
-          const peer = requestPeerOf(request, env, trustedProxies);
-          return peer === undefined ? undefined : clientOf(peer);
-        },
-      }
-      : {}),
+    // The same key without a context (not with a reader of the caller's own:
+    // it reads a context).
+    ...(peerOfRequest === undefined ? {} : {
+      requestKeyOf: (request: Request, env: unknown) => {
+        const peer = peerOfRequest(request, env);
+        return peer === undefined ? undefined : clientOf(peer);
+      },
+    }),
     onUnknown: () =>
       telemetry.log("peer-unknown", {
         level: "error",

@@ -119,26 +119,34 @@ export function peerOf(
 }
 
 /**
- * {@linkcode peerOf} with the default reader, without a context: from the
- * request and the env the server passed to the app's `fetch`.
+ * {@linkcode peerOf} without a context, from the request and the env the
+ * server passed to the app's `fetch`: for the default reader and
+ * {@linkcode cloudflarePeer}; `undefined` for any other reader (it reads a
+ * context).
  *
- * @param request the request, as the server passed it
- * @param env the app's env (the server's second argument)
  * @param trustedProxies how many proxies of your own are in front
- * @returns the address, or `undefined` when nothing says
+ * @param reader the gateway's reader (default {@linkcode serverPeer})
+ * @returns the reader of a request's client address, if there is one
  */
 export function requestPeerOf(
-  request: Request,
-  env: unknown,
   trustedProxies: number,
-): string | undefined {
-  let socket: string | undefined;
-  try {
-    socket = requestPeer(request, env);
-  } catch {
-    socket = undefined;
-  }
-  return forwardedPeer(socket, request, trustedProxies);
+  reader?: PeerReader,
+): ((request: Request, env: unknown) => string | undefined) | undefined {
+  const socketOf = reader === undefined
+    ? requestPeer
+    : reader === cloudflarePeer
+    ? (request: Request) => request.headers.get("cf-connecting-ip") || undefined
+    : undefined;
+  if (socketOf === undefined) return undefined;
+  return (request, env) => {
+    let socket: string | undefined;
+    try {
+      socket = socketOf(request, env);
+    } catch {
+      socket = undefined;
+    }
+    return forwardedPeer(socket, request, trustedProxies);
+  };
 }
 
 /** The client's address, given the socket peer: see {@linkcode peerOf}. */

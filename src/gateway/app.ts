@@ -102,9 +102,9 @@ export interface GatewayOptions {
    * runtime entries pass, or `CF-Connecting-IP` on Workers). hono's
    * `getConnInfo` (`hono/deno`, `hono/bun`, `hono/cloudflare-workers`) fits.
    * A request whose peer is not known is not counted by the rate limits, and
-   * logged (`peer-unknown`, an error, once per interval). A reader reads a
-   * Hono context: with it and a rate limit, the hot calls go through Hono's
-   * middleware (no hot lane).
+   * logged (`peer-unknown`, an error, once per interval). A reader of your
+   * own reads a Hono context: with it and a rate limit, the hot calls go
+   * through Hono's middleware (no hot lane; `cloudflarePeer` keeps the lane).
    */
   peer?: PeerReader;
   /**
