@@ -12,9 +12,20 @@ import { CookieJar, type GatewayFixture, SERVICE_KEY, startGateway } from "./_ga
 
 const ORIGIN = "http://gw.test";
 
+/** URL reads of the requests built by call(): the lane reads it once, Hono's dispatch again. */
+let urlReads = 0;
+
+/** A request that counts the reads of its URL. */
+class Counted extends Request {
+  override get url(): string {
+    urlReads++;
+    return super.url;
+  }
+}
+
 /** An RPC call as a server hands it over: credential, JSON, declared length. */
 function call(path: string, body: string): Request {
-  return new Request(`${ORIGIN}${path}`, {
+  return new Counted(`${ORIGIN}${path}`, {
     method: "POST",
     headers: {
       authorization: `Bearer ${SERVICE_KEY}`,
@@ -41,6 +52,21 @@ async function both(fx: GatewayFixture, make: () => Request) {
   const app = await replyOf(() => honoFetchOf(fx.app)(make()));
   return { lane, app };
 }
+
+test("adv6: the lane is open in these tests' gateway: it answers a valid call without Hono's dispatch", async () => {
+  const fx = await startGateway();
+  try {
+    urlReads = 0;
+    const res = await fx.app.fetch(call("/rpc/validateAccessToken", '{"accessToken":"a"}'));
+    assert.equal(res.status, 200);
+    assert.equal(urlReads, 1, "Hono never read the request's URL");
+    urlReads = 0;
+    await honoFetchOf(fx.app)(call("/rpc/validateAccessToken", '{"accessToken":"a"}'));
+    assert.ok(urlReads >= 1, "Hono reads it");
+  } finally {
+    await fx.close();
+  }
+});
 
 test("adv6: a deeply nested body the fast check refuses gets the app's 400, not a thrown RangeError", async () => {
   const fx = await startGateway();

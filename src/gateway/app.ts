@@ -431,7 +431,11 @@ export function createGateway(options: GatewayOptions): GatewayApp {
   // The hot calls in front of Hono's dispatch, while no layer of the app
   // would add anything to them (src/gateway/_lane.ts).
   const plain = corsLayer === undefined && limiter === undefined;
-  const quiet = () => !checkFirst && !telemetry.traces(serverTiming);
+  // An error handler set on the app after it was built (app.onError()) is
+  // the app's to call: the lane answers errors with the gateway's own only.
+  const own = gateway as unknown as { errorHandler?: unknown };
+  const quiet = () =>
+    !checkFirst && !telemetry.traces(serverTiming) && own.errorHandler === onError;
   const errorReply = errorReplyOf(secrets);
   withHotLane(gateway, {
     rpc: hotRpc,
