@@ -20,13 +20,15 @@
  * - a body the fast check does not accept goes on as a copy of the request
  *   with the same body (a malformed one, as a malformed one), to meet the
  *   zod validator and its error replies;
- * - an error of the operation gets the gateway's error reply and headers;
+ * - an error of the operation (or of the session resolver) gets the
+ *   gateway's error reply and headers, while the app's error handler is the
+ *   gateway's own;
  * - a session that is not a plain hit (none, refreshed, cleared) goes on with
  *   what the resolver found, so that `/me` builds its reply (and cookies)
  *   without resolving again.
  *
- * `tests/gateway_lane.test.ts` compares the lane's replies with the app's,
- * byte for byte, over valid, hostile and failing calls.
+ * `tests/adv6_lane.test.ts` compares the lane's replies with the app's
+ * ({@linkcode honoFetchOf}), byte for byte, over hostile and failing calls.
  *
  * @module
  */
@@ -68,7 +70,7 @@ export interface HotLaneOptions {
   services: CredentialSet;
   /** The body limit in bytes. */
   maxBody: number;
-  /** The gateway's reply to an error an RPC route's handler threw. */
+  /** The gateway's reply to an error a route's handler threw (RPC, `/me`). */
   errorReply: (err: Error) => Response;
 }
 
@@ -161,9 +163,11 @@ export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOption
     let found;
     try {
       found = await kit.resolver.resolve(undefined, parseCookies(request.headers.get("cookie")));
-    } catch {
-      // A bug: the app meets it again and answers as it does.
-      return await dispatch(request, env, ctx);
+    } catch (err) {
+      // A bug: answered as the app answers it. Not handed to the app, which
+      // would resolve again (and present a refresh token twice).
+      if (!(err instanceof Error)) throw err;
+      return errorReply(err);
     }
     const hit = meHit(kit, found);
     if (hit !== undefined) return hit;
