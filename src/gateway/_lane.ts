@@ -17,9 +17,10 @@
  *   context (a `key` function of its own, or a `peer` reader of the
  *   caller's own: `cloudflarePeer` is read without one);
  *   the gateway says so through `rpcOpen` and `meOpen`;
- * - the gateway's rate limits of the scope are counted once, where Hono's
- *   guard counts them (after the credential, media type and length checks
- *   of an RPC call; before `/me` resolves its session); a request the lane
+ * - the gateway's rate limits of the scope are counted once: by the lane
+ *   for an RPC call that passed the credential, media type and length
+ *   checks (any other is handed on uncounted, and the app counts it) and for
+ *   `/me` before it resolves the session; a request the lane
  *   then hands to the app (refused, or for any reason below) carries the
  *   verdicts along (to its copy too), so the app answers a refusal as it
  *   does (the 429, its headers and events) and counts nothing again;
@@ -27,15 +28,20 @@
  *   wrong credential, another media type, no declared length or one over the
  *   limit) sends the request on as it came;
  * - a body the fast check does not accept goes on as a copy of the request
- *   whose body parses to the same value (a malformed one, as a malformed
- *   one), to meet the zod validator and its error replies;
- * - an error of the operation gets the gateway's error reply and headers;
+ *   whose body parses to the same value as far as zod can tell (a malformed
+ *   one, as a malformed one), to meet the zod validator and its error
+ *   replies;
+ * - an error of the operation (or of the session resolver) gets the
+ *   gateway's error reply and headers, while the app's error handler is the
+ *   gateway's own;
  * - a session that is not a plain hit (none, refreshed, cleared) goes on with
  *   what the resolver found, so that `/me` builds its reply (and cookies)
  *   without resolving again.
  *
- * `tests/gateway_lane.test.ts` compares the lane's replies with the app's,
- * byte for byte, over valid, hostile and failing calls.
+ * `tests/gateway_lane.test.ts` and `tests/adv6_lane.test.ts` compare the
+ * lane's replies with the app's ({@linkcode honoFetchOf}), byte for byte,
+ * over valid, hostile and failing calls; `tests/gateway_lane_limits.test.ts`
+ * its counts under the rate limits.
  *
  * @module
  */
@@ -103,7 +109,7 @@ export interface HotLaneOptions {
   services: CredentialSet;
   /** The body limit in bytes. */
   maxBody: number;
-  /** The gateway's reply to an error an RPC route's handler threw. */
+  /** The gateway's reply to an error a route's handler threw (RPC, `/me`). */
   errorReply: (err: Error) => Response;
   /** The gateway's rate limits. */
   limits: LaneLimits;
@@ -139,18 +145,31 @@ function pathOf(url: string): string | undefined {
 // Made on first use: Workers refuse random values at module load.
 let nonce: string | undefined;
 
+// Deeper than any schema a fast check takes (the table's are two levels).
+const KEPT_DEPTH = 64;
+
 /**
- * A body that parses to `value` again: what `JSON.stringify` writes, with an
- * infinite number (which `JSON.parse` makes of `1e400`) written as such
- * (zod names it in its error: "received Infinity").
+ * A body that parses to `value` again, as far as zod can tell: an infinite
+ * number (`JSON.parse` makes one of `1e400`) is written as such, since zod
+ * names it ("received Infinity"); below {@linkcode KEPT_DEPTH} levels an array
+ * or object is written empty, since no schema of a fast check looks that deep
+ * (zod sees only that it is an array or an object there), which keeps
+ * `JSON.stringify`'s recursion off a body nested thousands deep.
  */
 function sameJson(value: unknown): string {
   let infinite = false;
-  const text = JSON.stringify(value, (_key, v) => {
-    if (v !== Infinity && v !== -Infinity) return v;
-    infinite = true;
-    nonce ??= crypto.randomUUID();
-    return `\u0000${v > 0 ? "+" : "-"}${nonce}`;
+  const depths = new Map<object, number>();
+  const text = JSON.stringify(value, function (this: object, _key, v: unknown) {
+    if (v === Infinity || v === -Infinity) {
+      infinite = true;
+      nonce ??= crypto.randomUUID();
+      return `\u0000${v > 0 ? "+" : "-"}${nonce}`;
+    }
+    if (typeof v !== "object" || v === null) return v;
+    const depth = v === value ? 0 : (depths.get(this) ?? 0) + 1;
+    if (depth >= KEPT_DEPTH) return Array.isArray(v) ? [] : {};
+    depths.set(v, depth);
+    return v;
   });
   if (!infinite || nonce === undefined) return text;
   return text
@@ -200,7 +219,8 @@ export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOption
     if (tally.refused) return await counted(request, tally, env, ctx);
     let body: unknown;
     try {
-      // json(), not text(): on Deno, 2 µs less a call (measured under wrk).
+      // json(), not text() and JSON.parse(): on Deno, 2 µs less a call
+      // (measured under wrk: docs/performance.md).
       body = await request.json();
     } catch {
       // Malformed (or unreadable: the caller went away). The app answers
@@ -230,9 +250,11 @@ export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOption
     let found;
     try {
       found = await kit.resolver.resolve(undefined, parseCookies(request.headers.get("cookie")));
-    } catch {
-      // A bug: the app meets it again and answers as it does.
-      return await counted(request, tally, env, ctx);
+    } catch (err) {
+      // A bug: answered as the app answers it. Not handed to the app, which
+      // would resolve again (and present a refresh token twice).
+      if (!(err instanceof Error)) throw err;
+      return errorReply(err);
     }
     const hit = meHit(kit, found);
     if (hit !== undefined) return hit;
