@@ -21,7 +21,6 @@ import {
   type SessionCookieOptions,
   sessionOf,
   SessionResolver,
-  type SessionResult,
 } from "../web/_internal.ts";
 import {
   isSafeHeaderValue,
@@ -38,7 +37,7 @@ import { rateLimiter, type RateLimitSettings } from "./_rate_limit.ts";
 import type { AuthRoutesSchema } from "./_schema.ts";
 import { routesGuard } from "./_guard.ts";
 import { meBody, meHit, sessionOn } from "./_me.ts";
-import { appendCookies, requestCookies, SessionCookies } from "./cookies.ts";
+import { SessionCookies } from "./cookies.ts";
 import { AuthLiteHonoError, type ErrorIssue } from "./errors.ts";
 import { noSessionError } from "./middleware.ts";
 
