@@ -259,6 +259,17 @@ export async function benchApps(): Promise<BenchApps> {
       cookie,
     },
   ];
+  // The same two calls through Hono's dispatch alone, without the hot lane in
+  // front (src/gateway/_lane.ts; absent from a checkout before it): its gain
+  // measured in the same process.
+  const lane = await import("../src/gateway/_lane.ts").catch(() => undefined);
+  if (lane !== undefined) {
+    const hono = lane.honoFetchOf(gateway as never) as BenchApp["fetch"];
+    for (const name of ["gateway RPC", "gateway /auth/me"]) {
+      const app = apps.find((a) => a.name === name)!;
+      apps.push({ ...app, name: `${name}, no lane`, fetch: hono });
+    }
+  }
   return {
     apps,
     client,

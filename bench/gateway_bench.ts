@@ -9,7 +9,9 @@
  * variant's ratio to its baseline, with the spread of that ratio across
  * rounds, and the gateway's ratio to its "floor": the bare route plus what
  * no gateway can skip (reading the credential header, replying with
- * `Cache-Control: no-store` and `nosniff`).
+ * `Cache-Control: no-store` and `nosniff`). The two gateway calls are also
+ * served through Hono's dispatch alone ("no lane"), for the hot lane's gain
+ * in the same process (src/gateway/_lane.ts).
  *
  *   npx deno run -A bench/gateway_bench.ts
  *
