@@ -264,7 +264,7 @@ export async function benchApps(): Promise<BenchApps> {
   // measured in the same process.
   const lane = await import("../src/gateway/_lane.ts").catch(() => undefined);
   if (lane !== undefined) {
-    const hono = lane.honoFetchOf(gateway as never) as BenchApp["fetch"];
+    const hono: BenchApp["fetch"] = lane.honoFetchOf(gateway);
     for (const name of ["gateway RPC", "gateway /auth/me"]) {
       const app = apps.find((a) => a.name === name)!;
       apps.push({ ...app, name: `${name}, no lane`, fetch: hono });

@@ -130,3 +130,44 @@ export class CookieJar {
     return [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; ");
   }
 }
+
+/**
+ * Sign a browser in through the gateway's own login flow (the login mark,
+ * then the callback with a code the emulator minted).
+ *
+ * @param fx the fixture
+ * @param email the user's e-mail
+ * @returns the browser's cookies
+ */
+export async function signIn(fx: GatewayFixture, email: string): Promise<CookieJar> {
+  const jar = new CookieJar();
+  jar.take(await fx.app.request("http://gw.test/auth/login"));
+  const code = fx.emu.mintCode({ email });
+  const cb = await fx.app.request(`http://gw.test/auth/callback?code=${code}`, {
+    headers: { cookie: jar.header() },
+  });
+  if (cb.status !== 302) throw new Error(`Sign-in failed: ${cb.status} ${await cb.text()}`);
+  jar.take(cb);
+  return jar;
+}
+
+/** What a client sees of a reply, to compare two: its status, headers (but `Date`) and body. */
+export interface SeenReply {
+  status: number;
+  headers: [string, string][];
+  body: string;
+}
+
+/**
+ * What a client sees of a reply.
+ *
+ * @param res the reply
+ * @returns its status, headers (but `Date`) and body
+ */
+export async function seenReply(res: Response): Promise<SeenReply> {
+  return {
+    status: res.status,
+    headers: [...res.headers].filter(([k]) => k !== "date"),
+    body: await res.text(),
+  };
+}

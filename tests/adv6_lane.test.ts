@@ -7,14 +7,10 @@
 // itself.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type FetchHandler, honoFetchOf as laneless } from "../src/gateway/_lane.ts";
+import { honoFetchOf } from "../src/gateway/_lane.ts";
 import { CookieJar, type GatewayFixture, SERVICE_KEY, startGateway } from "./_gateway_fixture.ts";
 
 const ORIGIN = "http://gw.test";
-
-/** The app's own dispatch, without the lane (its `env` is typed by Hono). */
-const honoFetchOf = (app: GatewayFixture["app"]): FetchHandler =>
-  laneless(app as unknown as { fetch: FetchHandler });
 
 /** URL reads of the requests built by call(): the lane reads it once, Hono's dispatch again. */
 let urlReads = 0;

@@ -9,9 +9,10 @@ import { DEMO_ORG } from "../src/emulator/mod.ts";
 import { honoFetchOf } from "../src/gateway/_lane.ts";
 import {
   ADMIN_KEY,
-  CookieJar,
   type GatewayFixture,
+  seenReply,
   SERVICE_KEY,
+  signIn,
   startGateway,
 } from "./_gateway_fixture.ts";
 
@@ -40,19 +41,10 @@ function post(
   };
 }
 
-/** What a client sees of a reply. */
-async function seen(res: Response) {
-  return {
-    status: res.status,
-    headers: [...res.headers].filter(([k]) => k !== "date"),
-    body: await res.text(),
-  };
-}
-
 /** The same request through the lane and through Hono alone. */
 async function both(fx: GatewayFixture, make: () => Request) {
-  const lane = await seen(await fx.app.fetch(make()));
-  const hono = await seen(await honoFetchOf(fx.app as never)(make()));
+  const lane = await seenReply(await fx.app.fetch(make()));
+  const hono = await seenReply(await honoFetchOf(fx.app)(make()));
   return { lane, hono };
 }
 
@@ -153,9 +145,9 @@ test("the lane answers an upstream failure and a redacted error as the app does"
     ];
     for (const fault of faults) {
       fx.emu.inject(fault as never);
-      const lane = await seen(await fx.app.fetch(call()));
+      const lane = await seenReply(await fx.app.fetch(call()));
       fx.emu.inject(fault as never);
-      const hono = await seen(await honoFetchOf(fx.app as never)(call()));
+      const hono = await seenReply(await honoFetchOf(fx.app)(call()));
       assert.deepStrictEqual(lane, hono, JSON.stringify(fault));
       assert.ok(lane.status >= 400, JSON.stringify(fault));
       assert.ok(!lane.body.includes(DEMO_ORG.apiKey) && !lane.body.includes(SERVICE_KEY));
@@ -208,19 +200,6 @@ test("the lane takes the hot calls, and is closed while CORS, a rate limit it ca
   }
 });
 
-async function signIn(fx: GatewayFixture, email: string): Promise<CookieJar> {
-  const jar = new CookieJar();
-  const login = await fx.app.request(`${ORIGIN}/auth/login`);
-  jar.take(login);
-  const code = fx.emu.mintCode({ email });
-  const cb = await fx.app.request(`${ORIGIN}/auth/callback?code=${code}`, {
-    headers: { cookie: jar.header() },
-  });
-  assert.equal(cb.status, 302);
-  jar.take(cb);
-  return jar;
-}
-
 test("GET /auth/me through the lane is the app's reply: a hit, no session, a bad cookie", async () => {
   const me = (cookie: string | undefined, query = "") => () =>
     new Request(`${ORIGIN}/auth/me${query}`, cookie === undefined ? {} : { headers: { cookie } });
@@ -251,8 +230,8 @@ test("GET /auth/me through the lane is the app's reply: a hit, no session, a bad
   for (const [name, make] of refusals) {
     const [a, b] = [await startGateway(), await startGateway()];
     try {
-      const lane = await seen(await a.app.fetch(make()));
-      const hono = await seen(await honoFetchOf(b.app as never)(make()));
+      const lane = await seenReply(await a.app.fetch(make()));
+      const hono = await seenReply(await honoFetchOf(b.app)(make()));
       assert.deepStrictEqual(lane, hono, name);
       assert.equal(lane.status, 401, name);
     } finally {
@@ -270,7 +249,7 @@ test("GET /auth/me that refreshes goes on to the route with what the lane found:
     fx.advance(3700); // past the access tokens' expiry
     const replies = [];
     for (
-      const [jar, fetch] of [[lane, fx.app.fetch], [hono, honoFetchOf(fx.app as never)]] as const
+      const [jar, fetch] of [[lane, fx.app.fetch], [hono, honoFetchOf(fx.app)]] as const
     ) {
       fx.emu.resetRequests();
       const res = await fetch(

@@ -23,8 +23,10 @@ import {
   ADMIN_KEY,
   CookieJar,
   type GatewayFixture,
+  seenReply,
   SERVICE_KEY,
   SESSION_SECRET,
+  signIn,
   startGateway,
 } from "./_gateway_fixture.ts";
 
@@ -67,7 +69,7 @@ async function twins(options: Partial<GatewayOptions>): Promise<Twins> {
     ...options,
     telemetry: h.telemetry,
   });
-  const hono = honoFetchOf(twin as never);
+  const hono = honoFetchOf(twin);
   return {
     fx,
     lane: {
@@ -79,7 +81,7 @@ async function twins(options: Partial<GatewayOptions>): Promise<Twins> {
     hono: {
       name: h.name,
       records: h.records,
-      fetch: (r, env) => hono(r, env),
+      fetch: (r, env) => hono(r, env as object | undefined),
       refused: () => h.telemetry.status().total.rateLimited,
     },
   };
@@ -107,19 +109,10 @@ function me(cookie?: string, headers: Record<string, string> = {}): () => Reques
     });
 }
 
-/** What a client sees of a reply. */
-async function seen(res: Response) {
-  return {
-    status: res.status,
-    headers: [...res.headers].filter(([k]) => k !== "date"),
-    body: await res.text(),
-  };
-}
-
 /** The same requests, in order, through one side. */
 async function run(side: Side, calls: (() => Request)[], env?: unknown) {
   const out = [];
-  for (const make of calls) out.push(await seen(await side.fetch(make(), env)));
+  for (const make of calls) out.push(await seenReply(await side.fetch(make(), env)));
   return out;
 }
 
@@ -129,18 +122,6 @@ async function both(t: Twins, calls: (() => Request)[], env?: unknown, name = ""
   const hono = await run(t.hono, calls, env);
   assert.deepStrictEqual(lane, hono, `${name}: the lane's replies are Hono's`);
   return lane;
-}
-
-async function signIn(fx: GatewayFixture, email: string): Promise<CookieJar> {
-  const jar = new CookieJar();
-  jar.take(await fx.app.request(`${ORIGIN}/auth/login`));
-  const code = fx.emu.mintCode({ email });
-  const cb = await fx.app.request(`${ORIGIN}/auth/callback?code=${code}`, {
-    headers: { cookie: jar.header() },
-  });
-  assert.equal(cb.status, 302);
-  jar.take(cb);
-  return jar;
 }
 
 /** Counts Hono's dispatches of an app (its router's matches): 0 where the lane answered. */

@@ -124,8 +124,10 @@ const honoFetches = new WeakMap<object, FetchHandler>();
  * @param app the gateway
  * @returns its fetch handler before the lane was put in front
  */
-export function honoFetchOf(app: { fetch: FetchHandler }): FetchHandler {
-  return honoFetches.get(app) ?? app.fetch;
+export function honoFetchOf<F extends (request: Request, ...rest: never[]) => unknown>(
+  app: { fetch: F },
+): F {
+  return (honoFetches.get(app) as F | undefined) ?? app.fetch;
 }
 
 /**
