@@ -123,7 +123,7 @@ async function both(t: Twins, calls: (() => Request)[], env: unknown, name: stri
   return lane.map((r) => r.status);
 }
 
-async function validBody(fx: GatewayFixture): Promise<string> {
+function validBody(fx: GatewayFixture): string {
   return JSON.stringify({ accessToken: fx.emu.session({ email: "adv7@example.com" }).accessToken });
 }
 
@@ -139,7 +139,7 @@ test("adv7: headers a client sets do not move its key (no trusted proxy, no read
   });
   try {
     const jar = await signIn(t.fx, "spoof@example.com");
-    const rpc = await validBody(t.fx);
+    const rpc = validBody(t.fx);
     let n = 0;
     const spoofed = () => ({
       "x-forwarded-for": `198.51.100.${++n}`,
@@ -248,7 +248,7 @@ test("adv7: one Request object sent twice (app.fetch, app.request): counted twic
   });
   try {
     const jar = await signIn(t.fx, "twice@example.com");
-    const rpc = await validBody(t.fx);
+    const rpc = validBody(t.fx);
     const env = { remoteAddr: "203.0.113.20" };
     const results = [];
     for (const side of t.sides) {
@@ -328,7 +328,7 @@ test("adv7: the window's edge, maxKeys eviction and a flood of keys: the same ve
   });
   try {
     const jar = await signIn(t.fx, "edge@example.com");
-    const rpc = await validBody(t.fx);
+    const rpc = validBody(t.fx);
     const at = (ip: string) => ({ remoteAddr: ip });
     const results: number[][] = [];
     const step = async (calls: (() => Request)[], ip: string, name: string) => {

@@ -63,16 +63,26 @@ export interface RateLimitHooks {
 /**
  * The client an address stands for: an IPv4 address itself, an IPv6 address
  * by its /64 (one host holds a whole /64 and may rotate through it; an
- * IPv4-mapped IPv6 address is its IPv4 address).
+ * IPv4-mapped IPv6 address, dotted or in hex, is its IPv4 address). A port
+ * some proxies write into `X-Forwarded-For` (`203.0.113.7:41234`,
+ * `[2001:db8::1]:443`) is dropped: each new connection has another.
  *
  * @param address the peer's address
  * @returns the key to count it under
  */
 export function clientOf(address: string): string {
-  const bare = address.replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  const bare = address
+    .replace(/^\[([^\]]*)\](?::\d*)?$|^(\d+\.\d+\.\d+\.\d+):\d*$/, "$1$2")
+    .replace(/^\[|\]$/g, "")
+    .replace(/%.*$/, "");
   if (!bare.includes(":")) return bare;
-  const mapped = /^(?:0*:)*:?ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  const mapped = /^(?:0*:)*:?ffff:(?:(\d+\.\d+\.\d+\.\d+)|([\da-f]{1,4}):([\da-f]{1,4}))$/i
+    .exec(bare);
   if (mapped?.[1] !== undefined) return mapped[1];
+  if (mapped?.[2] !== undefined && mapped[3] !== undefined) {
+    const [hi, lo] = [parseInt(mapped[2], 16), parseInt(mapped[3], 16)];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
   const [head = "", tail] = bare.toLowerCase().split("::", 2);
   const left = head === "" ? [] : head.split(":");
   const right = tail === undefined || tail === "" ? [] : tail.split(":");
