@@ -21,7 +21,6 @@ import { honoFetchOf } from "../src/gateway/_lane.ts";
 import { configFromEnv, gatewayFromConfig } from "../src/runtime/_config.ts";
 import {
   ADMIN_KEY,
-  CookieJar,
   type GatewayFixture,
   seenReply,
   SERVICE_KEY,
