@@ -101,7 +101,12 @@ function get(path: string, headers: HeadersInit = {}, method = "GET"): () => Req
 
 async function run(side: Side, calls: (() => Request)[], env?: unknown) {
   const out = [];
-  for (const make of calls) out.push(await seenReply(await side.fetch(make(), env)));
+  for (const make of calls) {
+    const reply = await seenReply(await side.fetch(make(), env));
+    // /admin/status says when its gateway started: twins start a moment apart.
+    reply.body = reply.body.replace(/"since":"[^"]*"/, '"since":"(start)"');
+    out.push(reply);
+  }
   return out;
 }
 
