@@ -24,6 +24,7 @@
  *   then hands to the app (refused, or for any reason below) carries the
  *   verdicts along (to its copy too), so the app answers a refusal as it
  *   does (the 429, its headers and events) and counts nothing again;
+ * - it finds the route by the path as the app routes it (`app.getPath`);
  * - before it reads a body, any doubt (another path or method, a missing or
  *   wrong credential, another media type, no declared length or one over the
  *   limit) sends the request on as it came;
@@ -130,18 +131,6 @@ export function honoFetchOf<F extends (request: Request, ...rest: never[]) => un
   return (honoFetches.get(app) as F | undefined) ?? app.fetch;
 }
 
-/**
- * The request's path as Hono routes it, or `undefined` when the lane leaves
- * the decision to Hono (an escaped character or a fragment).
- */
-function pathOf(url: string): string | undefined {
-  const start = url.indexOf("/", url.indexOf(":") + 4);
-  if (start < 0) return undefined;
-  const query = url.indexOf("?", start);
-  const path = query < 0 ? url.slice(start) : url.slice(start, query);
-  return path.includes("%") || path.includes("#") ? undefined : path;
-}
-
 // Stand-ins for the numbers JSON cannot write (`1e400` parses to Infinity):
 // strings no caller can know, put back as the literals after stringifying.
 // Made on first use: Workers refuse random values at module load.
@@ -186,7 +175,10 @@ function sameJson(value: unknown): string {
  * @param app the gateway
  * @param options its routes, credentials and settings
  */
-export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOptions): void {
+export function withHotLane(
+  app: { fetch: FetchHandler; readonly getPath: (request: Request) => string },
+  options: HotLaneOptions,
+): void {
   const dispatch = app.fetch;
   honoFetches.set(app, dispatch);
   const { rpc: routes, services, maxBody, kit, errorReply, limits } = options;
@@ -267,10 +259,10 @@ export function withHotLane(app: { fetch: FetchHandler }, options: HotLaneOption
   app.fetch = (request, env, ctx) => {
     const method = request.method;
     if (method === "POST") {
-      const path = pathOf(request.url);
-      const route = path === undefined ? undefined : routes.get(path);
+      // The path as the app routes it (Hono's own reading of the URL).
+      const route = routes.get(app.getPath(request));
       if (route !== undefined && options.rpcOpen()) return rpc(route, request, env, ctx);
-    } else if (method === "GET" && options.meOpen() && pathOf(request.url) === options.mePath) {
+    } else if (method === "GET" && options.meOpen() && app.getPath(request) === options.mePath) {
       return me(request, env, ctx);
     }
     return dispatch(request, env, ctx);
