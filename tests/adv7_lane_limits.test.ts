@@ -9,13 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { memoryStore } from "../mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
-import {
-  cloudflarePeer,
-  createGateway,
-  createTelemetry,
-  type GatewayOptions,
-  type LogRecord,
-} from "../src/gateway/mod.ts";
+import { cloudflarePeer, createTelemetry, type LogRecord } from "../src/gateway/mod.ts";
 import { honoFetchOf } from "../src/gateway/_lane.ts";
 import { configFromEnv, gatewayFromConfig } from "../src/runtime/_config.ts";
 import {
@@ -24,62 +18,12 @@ import {
   type GatewayFixture,
   seenReply,
   SERVICE_KEY,
-  SESSION_SECRET,
   signIn,
   startGateway,
 } from "./_gateway_fixture.ts";
+import { runSide, type Side, type Twins, twins } from "./_lane_twins.ts";
 
 const ORIGIN = "http://gw.test";
-
-type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
-
-interface Side {
-  name: string;
-  fetch: Fetch;
-  records: LogRecord[];
-  refused: () => number;
-}
-
-interface Twins {
-  fx: GatewayFixture;
-  lane: Side;
-  hono: Side;
-  sides: [Side, Side];
-}
-
-async function twins(options: Partial<GatewayOptions>): Promise<Twins> {
-  const side = () => {
-    const records: LogRecord[] = [];
-    const telemetry = createTelemetry({ logger: (r) => records.push(r), logIntervalMs: 0 });
-    return { records, telemetry };
-  };
-  const l = side();
-  const h = side();
-  const fx = await startGateway({ ...options, telemetry: l.telemetry });
-  const twin = createGateway({
-    client: fx.client,
-    sessionSecret: SESSION_SECRET,
-    serviceKey: SERVICE_KEY,
-    adminKey: ADMIN_KEY,
-    redact: [DEMO_ORG.apiKey, DEMO_ORG.secretKey],
-    ...options,
-    telemetry: h.telemetry,
-  });
-  const hono = honoFetchOf(twin);
-  const lane: Side = {
-    name: "lane",
-    records: l.records,
-    fetch: (r, env) => fx.app.fetch(r, env as never),
-    refused: () => l.telemetry.status().total.rateLimited,
-  };
-  const honoSide: Side = {
-    name: "hono",
-    records: h.records,
-    fetch: (r, env) => hono(r, env as object | undefined),
-    refused: () => h.telemetry.status().total.rateLimited,
-  };
-  return { fx, lane, hono: honoSide, sides: [lane, honoSide] };
-}
 
 function post(body: string, headers: Record<string, string> = {}): () => Request {
   return () =>
@@ -99,23 +43,12 @@ function get(path: string, headers: HeadersInit = {}, method = "GET"): () => Req
   return () => new Request(`${ORIGIN}${path}`, { method, headers });
 }
 
-async function run(side: Side, calls: (() => Request)[], env?: unknown) {
-  const out = [];
-  for (const make of calls) {
-    const reply = await seenReply(await side.fetch(make(), env));
-    // /admin/status says when its gateway started: twins start a moment apart.
-    reply.body = reply.body.replace(/"since":"[^"]*"/, '"since":"(start)"');
-    out.push(reply);
-  }
-  return out;
-}
-
 /** The same calls through both sides: the replies (equal), the logs and refusals (equal). */
 async function both(t: Twins, calls: (() => Request)[], env: unknown, name: string) {
   const from = t.sides.map((s) => s.records.length);
   const refusals = t.sides.map((s) => s.refused());
-  const lane = await run(t.lane, calls, env);
-  const hono = await run(t.hono, calls, env);
+  const lane = await runSide(t.lane, calls, env);
+  const hono = await runSide(t.hono, calls, env);
   assert.deepStrictEqual(lane, hono, `${name}: the lane's replies are Hono's`);
   const events = (s: Side) =>
     s.records.slice(from[t.sides.indexOf(s)]).map((r) => `${r.event}/${r.level}`);

@@ -10,81 +10,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { memoryStore } from "../mod.ts";
 import { DEMO_ORG } from "../src/emulator/mod.ts";
-import {
-  cloudflarePeer,
-  createGateway,
-  createTelemetry,
-  type GatewayOptions,
-  type LogRecord,
-} from "../src/gateway/mod.ts";
-import { honoFetchOf } from "../src/gateway/_lane.ts";
+import { cloudflarePeer, createTelemetry, type GatewayOptions } from "../src/gateway/mod.ts";
 import { configFromEnv, gatewayFromConfig } from "../src/runtime/_config.ts";
-import {
-  ADMIN_KEY,
-  type GatewayFixture,
-  seenReply,
-  SERVICE_KEY,
-  SESSION_SECRET,
-  signIn,
-  startGateway,
-} from "./_gateway_fixture.ts";
+import { type GatewayFixture, SERVICE_KEY, signIn, startGateway } from "./_gateway_fixture.ts";
+import { runSide, type Side, type Twins, twins } from "./_lane_twins.ts";
 
 const ORIGIN = "http://gw.test";
-
-type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
-
-/** One way in: its fetch, and what its telemetry saw. */
-interface Side {
-  name: string;
-  fetch: Fetch;
-  records: LogRecord[];
-  refused: () => number;
-}
-
-/** A gateway in front of the emulator, and a twin built alike on the same client. */
-interface Twins {
-  fx: GatewayFixture;
-  /** The first gateway's `fetch`: the lane in front. */
-  lane: Side;
-  /** The twin's Hono dispatch alone. */
-  hono: Side;
-}
-
-async function twins(options: Partial<GatewayOptions>): Promise<Twins> {
-  const side = (name: string) => {
-    const records: LogRecord[] = [];
-    const telemetry = createTelemetry({ logger: (r) => records.push(r), logIntervalMs: 0 });
-    return { name, records, telemetry };
-  };
-  const l = side("lane");
-  const h = side("hono");
-  const fx = await startGateway({ ...options, telemetry: l.telemetry });
-  const twin = createGateway({
-    client: fx.client,
-    sessionSecret: SESSION_SECRET,
-    serviceKey: SERVICE_KEY,
-    adminKey: ADMIN_KEY,
-    redact: [DEMO_ORG.apiKey, DEMO_ORG.secretKey],
-    ...options,
-    telemetry: h.telemetry,
-  });
-  const hono = honoFetchOf(twin);
-  return {
-    fx,
-    lane: {
-      name: l.name,
-      records: l.records,
-      fetch: (r, env) => fx.app.fetch(r, env as never),
-      refused: () => l.telemetry.status().total.rateLimited,
-    },
-    hono: {
-      name: h.name,
-      records: h.records,
-      fetch: (r, env) => hono(r, env as object | undefined),
-      refused: () => h.telemetry.status().total.rateLimited,
-    },
-  };
-}
 
 /** An RPC call as it comes off a socket: a declared length with the body. */
 function post(path: string, body: string, headers: Record<string, string> = {}): () => Request {
@@ -108,17 +39,10 @@ function me(cookie?: string, headers: Record<string, string> = {}): () => Reques
     });
 }
 
-/** The same requests, in order, through one side. */
-async function run(side: Side, calls: (() => Request)[], env?: unknown) {
-  const out = [];
-  for (const make of calls) out.push(await seenReply(await side.fetch(make(), env)));
-  return out;
-}
-
 /** The same requests through the lane and through the twin's Hono: the replies. */
 async function both(t: Twins, calls: (() => Request)[], env?: unknown, name = "") {
-  const lane = await run(t.lane, calls, env);
-  const hono = await run(t.hono, calls, env);
+  const lane = await runSide(t.lane, calls, env);
+  const hono = await runSide(t.hono, calls, env);
   assert.deepStrictEqual(lane, hono, `${name}: the lane's replies are Hono's`);
   return lane;
 }
@@ -217,7 +141,7 @@ test("GET /auth/me under rateLimit and authRateLimit: counted in the app's order
       const env = { remoteAddr: `192.0.2.${name.length}` };
       const [lane, hono] = await Promise.all([t.lane, t.hono].map((side) => {
         const call = me(cookie && `authlite_access=${side.name}; authlite_refresh=${side.name}`);
-        return run(side, [call, call, call], env);
+        return runSide(side, [call, call, call], env);
       }));
       assert.deepStrictEqual(lane, hono, name);
       assert.deepStrictEqual(statuses(lane!), [401, 401, 429], name);
